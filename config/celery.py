@@ -1,0 +1,31 @@
+"""The Celery app and the beat schedule, as one readable table.
+
+Periodic tasks scan the database for what is due and write outbox rows with dedupe
+keys, so running one twice or skipping one is harmless.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("partnerships")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _beat_schedule():
+    from django.conf import settings
+
+    return {
+        "outbox-sweep": {
+            "task": "notifications.tasks.sweep_outbox",
+            "schedule": float(settings.OUTBOX_SWEEP_SECONDS),
+        },
+    }
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    sender.conf.beat_schedule = _beat_schedule()

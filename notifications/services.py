@@ -1,0 +1,225 @@
+"""The outbox: the one way the system sends email.
+
+``notify`` writes a row inside the caller's transaction; after commit a task delivers
+it. If the broker is down the row waits for the sweep. Rows are claimed before they
+are sent (a conditional UPDATE over ``SELECT … FOR UPDATE SKIP LOCKED``), so two
+workers never send one message. Delivery is at least once: a worker killed after the
+mail server accepted a message and before the row is marked sent leaves a row that is
+reclaimed and sent again after the sending timeout.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.enums import MessageStatus
+from notifications.models import OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+
+
+def render_message(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML bodies from ``<template>_subject.txt``, ``.txt`` and ``.html``."""
+    subject = render_to_string(f"{template}_subject.txt", context).strip().splitlines()[0]
+    text = render_to_string(f"{template}.txt", context)
+    try:
+        html = render_to_string(f"{template}.html", context)
+    except Exception:  # noqa: BLE001 -- the HTML part is optional
+        html = ""
+    return subject, text, html
+
+
+def notify(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    dedupe_key: str,
+    user=None,
+    ics: str = "",
+    ics_method: str = "",
+    ics_filename: str = "invite.ics",
+) -> OutboundMessage:
+    """Owe someone an email. Call inside the transaction of the change that caused it.
+
+    Writing the same dedupe key twice returns the first row and sends nothing more.
+    """
+    subject, text, html = render_message(template, context)
+    return notify_rendered(
+        to=to, subject=subject, text=text, html=html, dedupe_key=dedupe_key, user=user,
+        ics=ics, ics_method=ics_method, ics_filename=ics_filename,
+    )
+
+
+def notify_rendered(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    dedupe_key: str,
+    html: str = "",
+    user=None,
+    ics: str = "",
+    ics_method: str = "",
+    ics_filename: str = "invite.ics",
+) -> OutboundMessage:
+    """``notify`` for a message that is already rendered (e.g. by django-allauth)."""
+    try:
+        with transaction.atomic():
+            message = OutboundMessage.objects.create(
+                dedupe_key=dedupe_key,
+                to_email=to,
+                user=user,
+                subject=subject[:250],
+                body_text=text,
+                body_html=html,
+                ics_content=ics,
+                ics_method=ics_method,
+                ics_filename=ics_filename if ics else "",
+            )
+    except IntegrityError:
+        return OutboundMessage.objects.get(dedupe_key=dedupe_key)
+    transaction.on_commit(lambda: publish(message.pk), robust=True)
+    return message
+
+
+def publish(message_id: int) -> None:
+    """Hand a message to the broker; if it cannot take it, the sweep will."""
+    from notifications.tasks import deliver_message  # noqa: PLC0415 -- tasks import services
+
+    try:
+        deliver_message.delay(message_id)
+    except Exception:  # noqa: BLE001 -- a broker outage must never fail the request
+        logger.warning("outbox: could not publish message %s; the sweep will send it", message_id)
+
+
+def _due(now) -> Q:
+    return Q(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+
+
+def claim(*, message_id: int | None = None, limit: int = SWEEP_BATCH) -> list[int]:
+    """Move due messages from pending to sending and return their ids.
+
+    ``SKIP LOCKED`` lets several workers claim side by side without waiting for each
+    other; the status condition on the UPDATE keeps a row from being claimed twice
+    where the database has no row locks (SQLite).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutboundMessage.objects.filter(_due(now))
+        if message_id is not None:
+            due = due.filter(pk=message_id)
+        ids = list(
+            due.order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        OutboundMessage.objects.filter(_due(now), pk__in=ids).update(
+            status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        return list(
+            OutboundMessage.objects.filter(
+                pk__in=ids, status=MessageStatus.SENDING, claimed_at=now
+            ).values_list("pk", flat=True)
+        )
+
+
+def _email_for(message: OutboundMessage) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={"X-Dedupe-Key": message.dedupe_key},
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    if message.ics_content:
+        method = message.ics_method or "PUBLISH"
+        email.attach(
+            message.ics_filename or "invite.ics",
+            message.ics_content,
+            f"text/calendar; charset=utf-8; method={method}",
+        )
+    return email
+
+
+def send_claimed(ids: list[int]) -> int:
+    """Send messages this process claimed, over one mail connection. Returns how many went."""
+    if not ids:
+        return 0
+    sent = 0
+    messages = list(OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING))
+    connection = mailers.default
+    try:
+        connection.open()
+    except Exception as error:  # noqa: BLE001 -- the mail server is down: retry them all later
+        for message in messages:
+            _record_failure(message, error)
+        return 0
+    try:
+        for message in messages:
+            try:
+                connection.send_messages([_email_for(message)])
+            except Exception as error:  # noqa: BLE001 -- any failure is recorded and retried
+                _record_failure(message, error)
+                continue
+            OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+                status=MessageStatus.SENT, sent_at=timezone.now(), last_error=""
+            )
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def _record_failure(message: OutboundMessage, error: Exception) -> None:
+    failed = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    backoff = timedelta(seconds=min(3600, 30 * 2 ** max(0, message.attempts - 1)))
+    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
+        next_attempt_at=timezone.now() + backoff,
+        last_error=f"{type(error).__name__}: {error}"[:1000],
+    )
+    logger.warning(
+        "outbox: message %s failed (attempt %s)%s",
+        message.pk,
+        message.attempts,
+        ", giving up" if failed else "",
+    )
+
+
+def deliver(message_id: int) -> bool:
+    """Deliver one message if it is still due; a repeat call sends nothing."""
+    return send_claimed(claim(message_id=message_id, limit=1)) == 1
+
+
+def reclaim_stuck(*, now=None) -> int:
+    """Give rows stuck in sending (a worker died mid-send) back to the queue."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS)
+    return OutboundMessage.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=cutoff
+    ).update(status=MessageStatus.PENDING, next_attempt_at=now)
+
+
+def sweep(*, batch: int = SWEEP_BATCH, max_batches: int = 50) -> int:
+    """Deliver whatever is still pending, in batches; returns how many were sent."""
+    reclaim_stuck()
+    total = 0
+    for _ in range(max_batches):
+        ids = claim(limit=batch)
+        if not ids:
+            break
+        total += send_claimed(ids)
+    return total

@@ -1,0 +1,2 @@
+# Models arrive with the programs issue; the app is installed now so its routes,
+# admin and tests have a place to land.

@@ -1,0 +1,90 @@
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+
+from accounts.enums import Role
+from accounts.models import Organization, User
+from tests.factories import AgencyFactory, SchoolFactory, UserFactory, member
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+    has_redis = os.environ.get("CELERY_BROKER_URL", "").startswith("redis")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://…)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (CELERY_BROKER_URL=redis://…)"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With the services up, a skipped test is a failed test: nothing may hide."""
+    if not REQUIRE_SERVICES:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} test(s) skipped; that is a failure here.", red=True)
+        session.exitstatus = 1
+
+
+@dataclass
+class World:
+    """Two schools and an agency, one person per role; B's people are outsiders to A."""
+
+    school_a: Organization
+    school_b: Organization
+    agency: Organization
+    coordinator_a: User
+    staff_a: User
+    student_a: User
+    coordinator_b: User
+    staff_b: User
+    officer: User
+    agency_coordinator: User
+    admin: User
+    loner: User
+
+    def user(self, role: str) -> User | None:
+        return {
+            "anonymous": None,
+            "loner": self.loner,
+            "outsider": self.staff_b,
+            "outsider_coordinator": self.coordinator_b,
+            "student": self.student_a,
+            "staff": self.staff_a,
+            "officer": self.officer,
+            "agency_coordinator": self.agency_coordinator,
+            "coordinator": self.coordinator_a,
+            "admin": self.admin,
+        }[role]
+
+
+@pytest.fixture
+def world(db) -> World:
+    school_a = SchoolFactory(name="Lincoln High School")
+    school_b = SchoolFactory(name="Jefferson High School")
+    agency = AgencyFactory(name="Riverside Police Department")
+    return World(
+        school_a=school_a,
+        school_b=school_b,
+        agency=agency,
+        coordinator_a=member(school_a, Role.COORDINATOR, full_name="Cora Coordinator"),
+        staff_a=member(school_a, Role.STAFF, full_name="Sam Staff"),
+        student_a=member(school_a, Role.STUDENT, full_name="Stu Student"),
+        coordinator_b=member(school_b, Role.COORDINATOR, full_name="Bea Coordinator"),
+        staff_b=member(school_b, Role.STAFF, full_name="Ben Outsider"),
+        officer=member(agency, Role.OFFICER, full_name="Officer Olive"),
+        agency_coordinator=member(agency, Role.COORDINATOR, full_name="Sgt. Agnes"),
+        admin=UserFactory(full_name="Ada Admin", is_superuser=True, is_staff=True),
+        loner=UserFactory(full_name="Lonnie Nobody"),
+    )
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
