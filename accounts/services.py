@@ -50,12 +50,15 @@ def invitation_create(
     if role not in ROLES_BY_KIND.get(organization.kind, ()):
         raise AccountsError(
             _("A %(kind)s has no %(role)s members.")
-            % {"kind": organization.get_kind_display(), "role": role}
+            % {"kind": organization.get_kind_display(), "role": role},
+            field="role",
         )
     if Membership.objects.filter(
         organization=organization, role=role, user__email__iexact=email, is_active=True
     ).exists():
-        raise AccountsError(_("%(email)s is already a member in that role.") % {"email": email})
+        raise AccountsError(
+            _("%(email)s is already a member in that role.") % {"email": email}, field="email"
+        )
 
     token = secrets.token_urlsafe(32)
     now = timezone.now()

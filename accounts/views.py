@@ -109,6 +109,8 @@ def invitation_create(request, pk):
 @require_POST
 def invitation_revoke(request, pk):
     invitation = access.get_visible_or_404(request.user, Invitation, pk=pk)
+    if not access.can_revoke_invitation(request.user, invitation):
+        raise PermissionDenied
     try:
         services.invitation_revoke(invitation=invitation, by=request.user)
     except services.AccountsError as error:
@@ -121,6 +123,8 @@ def invitation_revoke(request, pk):
 @require_POST
 def membership_set_active(request, pk, active):
     membership = access.get_visible_or_404(request.user, Membership, pk=pk)
+    if not access.can_change_membership(request.user, membership):
+        raise PermissionDenied
     try:
         services.membership_set_active(membership=membership, active=active, by=request.user)
     except services.AccountsError as error:

@@ -5,6 +5,8 @@ from accounts.models import Invitation, Membership, Organization, User
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    contact_email = serializers.CharField(read_only=True)  # may be blank
+
     class Meta:
         model = Organization
         fields = [

@@ -2,6 +2,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -12,8 +13,9 @@ from accounts.api.serializers import (
     MeSerializer,
     OrganizationSerializer,
 )
-from accounts.enums import OrganizationKind, Role
+from accounts.enums import InvitationStatus, OrganizationKind, Role
 from accounts.models import Invitation, Membership, Organization
+from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input or a rule refused the change."),
@@ -23,7 +25,7 @@ ERRORS = {
 }
 
 
-class OrganizationFilter(filters.FilterSet):
+class OrganizationFilter(StrictFilterSet):
     kind = filters.ChoiceFilter(choices=OrganizationKind.choices)
 
     class Meta:
@@ -36,6 +38,7 @@ class OrganizationFilter(filters.FilterSet):
     retrieve=extend_schema(responses={200: OrganizationSerializer, **ERRORS}),
 )
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilter
 
@@ -43,12 +46,25 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
         return access.visible(self.request.user, Organization).order_by("name", "pk")
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(StrictFilterSet):
+    # By id, not a model choice: an id outside one's scope filters to nothing (no 400
+    # that would tell whether it exists).
+    organization = IdFilter(field_name="organization_id")
     role = filters.ChoiceFilter(choices=Role.choices)
+    is_active = TrueFalseFilter()
 
     class Meta:
         model = Membership
         fields = ["organization", "role", "is_active"]
+
+
+class InvitationFilter(StrictFilterSet):
+    organization = IdFilter(field_name="organization_id")
+    status = filters.ChoiceFilter(choices=InvitationStatus.choices)
+
+    class Meta:
+        model = Invitation
+        fields = ["organization", "status"]
 
 
 @extend_schema_view(
@@ -56,6 +72,7 @@ class MembershipFilter(filters.FilterSet):
     retrieve=extend_schema(responses={200: MembershipSerializer, **ERRORS}),
 )
 class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
 
@@ -63,9 +80,10 @@ class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
         return access.visible(self.request.user, Membership).order_by("organization__name", "role", "pk")
 
     def _set_active(self, active):
-        membership = services.membership_set_active(
-            membership=self.get_object(), active=active, by=self.request.user
-        )
+        membership = self.get_object()
+        if not access.can_change_membership(self.request.user, membership):
+            raise PermissionDenied
+        membership = services.membership_set_active(membership=membership, active=active, by=self.request.user)
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={200: MembershipSerializer, **ERRORS})
@@ -87,8 +105,9 @@ class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
 class InvitationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = InvitationSerializer
-    filterset_fields = ["organization", "status"]
+    filterset_class = InvitationFilter
 
     def get_queryset(self):
         return access.visible(self.request.user, Invitation).order_by("-created_at", "-pk")
@@ -96,6 +115,8 @@ class InvitationViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not access.can_manage_organization(request.user, serializer.validated_data["organization"]):
+            raise PermissionDenied
         invitation, _token = services.invitation_create(
             organization=serializer.validated_data["organization"],
             email=serializer.validated_data["email"],
@@ -107,7 +128,10 @@ class InvitationViewSet(
     @extend_schema(request=None, responses={200: InvitationSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        invitation = services.invitation_revoke(invitation=self.get_object(), by=request.user)
+        invitation = self.get_object()
+        if not access.can_revoke_invitation(request.user, invitation):
+            raise PermissionDenied
+        invitation = services.invitation_revoke(invitation=invitation, by=request.user)
         return Response(InvitationSerializer(invitation, context={"request": request}).data)
 
 

@@ -1,0 +1,196 @@
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from notifications import services
+from notifications.enums import MessageStatus
+from notifications.models import OutboundMessage
+
+
+def owe(key="k1", to="person@example.test", **extra):
+    return services.notify_rendered(to=to, subject="Hello", text="Body", dedupe_key=key, **extra)
+
+
+def test_notify_twice_with_one_dedupe_key_writes_one_row(db):
+    first = owe()
+    second = owe()
+    assert first.pk == second.pk
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_notify_renders_subject_and_bodies_from_templates(db):
+    message = services.notify(
+        to="a@example.test",
+        template="accounts/invitation",
+        context={"organization_name": "Lincoln", "role": "Staff", "invited_by": "Cora", "expires_on": "May 1", "link": "http://x/i/t/"},
+        dedupe_key="tpl",
+    )
+    assert message.subject == "You are invited to Lincoln"
+    assert "http://x/i/t/" in message.body_text
+
+
+def test_deliver_sends_once_even_when_called_twice(db):
+    message = owe()
+    assert services.deliver(message.pk) is True
+    assert services.deliver(message.pk) is False
+    assert len(mail.outbox) == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.attempts == 1
+    assert message.sent_at is not None
+    assert mail.outbox[0].extra_headers["X-Dedupe-Key"] == "k1"
+
+
+def test_ics_attachment_travels_with_its_method(db):
+    message = owe(ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ics_method="REQUEST", ics_filename="session.ics")
+    services.deliver(message.pk)
+    (name, content, mimetype) = mail.outbox[0].attachments[0]
+    assert name == "session.ics"
+    assert "method=REQUEST" in mimetype
+    assert "BEGIN:VCALENDAR" in content
+
+
+def test_notify_publishes_after_commit_only(db, django_capture_on_commit_callbacks):
+    with mock.patch("notifications.tasks.deliver_message.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            message = owe()
+        delay.assert_not_called()
+        for callback in callbacks:
+            callback()
+        delay.assert_called_once_with(message.pk)
+
+
+def test_broker_failure_is_logged_and_the_row_waits_for_the_sweep(db, django_capture_on_commit_callbacks, caplog):
+    with mock.patch("notifications.tasks.deliver_message.delay", side_effect=OperationalError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            message = owe()
+    assert "the sweep will send it" in caplog.text
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PENDING
+    assert services.sweep() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_failed_send_is_retried_with_backoff_then_given_up(db, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = owe()
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")):
+        assert services.deliver(message.pk) is False
+        message.refresh_from_db()
+        assert message.status == MessageStatus.PENDING
+        assert message.last_error == "OSError: smtp down"
+        assert message.next_attempt_at > timezone.now()
+        assert services.sweep() == 0  # not due yet
+        with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+            assert services.sweep() == 0
+        message.refresh_from_db()
+        assert message.status == MessageStatus.FAILED
+        assert message.attempts == 2
+    assert len(mail.outbox) == 0
+
+
+def test_sweep_reclaims_messages_stuck_in_sending(db, settings):
+    message = owe()
+    assert services.claim(message_id=message.pk) == [message.pk]  # a worker died after claiming
+    assert services.sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS + 60)):
+        assert services.sweep() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_sweep_sends_in_batches(db):
+    for i in range(7):
+        owe(key=f"batch-{i}", to=f"p{i}@example.test")
+    assert services.sweep(batch=3) == 7
+    assert len(mail.outbox) == 7
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+
+
+def _sweep_queries(n, prefix):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(n):
+        owe(key=f"{prefix}-{i}", to=f"p{i}@example.test")
+    with CaptureQueriesContext(conn) as ctx:
+        assert services.sweep(batch=50) == n
+    return len(ctx.captured_queries)
+
+
+def test_sweep_costs_a_constant_plus_one_update_per_message(db):
+    """Each message is marked sent as it goes (a crash loses no record), nothing more."""
+    small = _sweep_queries(5, "small")
+    large = _sweep_queries(25, "large")
+    assert large - small == 20
+    assert small <= 5 + 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_claim_the_same_message():
+    """SKIP LOCKED: a claim in progress hides its rows from a concurrent claim."""
+    for i in range(10):
+        owe(key=f"c-{i}", to=f"p{i}@example.test")
+    first_claimed = threading.Event()
+    release = threading.Event()
+    results = {}
+
+    def slow_claimer():
+        try:
+            with transaction.atomic():
+                ids = list(
+                    OutboundMessage.objects.filter(status=MessageStatus.PENDING)
+                    .order_by("pk")
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:5]
+                )
+                results["held"] = ids
+                first_claimed.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=slow_claimer)
+    holder.start()
+    assert first_claimed.wait(10)
+    try:
+        results["second"] = services.claim(limit=100)
+    finally:
+        release.set()
+        holder.join()
+        close_old_connections()
+    assert len(results["held"]) == 5
+    assert len(results["second"]) == 5
+    assert set(results["held"]).isdisjoint(results["second"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_send_each_message_once():
+    for i in range(40):
+        owe(key=f"s-{i}", to=f"p{i}@example.test")
+    barrier = threading.Barrier(4)
+    counts = []
+
+    def sweeper():
+        try:
+            barrier.wait(10)
+            counts.append(services.sweep(batch=5))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 40
+    assert len(mail.outbox) == 40
+    assert len({m.extra_headers["X-Dedupe-Key"] for m in mail.outbox}) == 40
