@@ -82,9 +82,7 @@ def roles(user) -> set[str]:
 
 
 def organization_ids(user, *, role: str | None = None) -> set[int]:
-    return {
-        m.organization_id for m in active_memberships(user) if role is None or m.role == role
-    }
+    return {m.organization_id for m in active_memberships(user) if role is None or m.role == role}
 
 
 def has_role(user, organization: Organization, role: str) -> bool:
@@ -116,9 +114,7 @@ def memberships_for(user) -> QuerySet[Membership]:
     if is_admin(user):
         return qs
     coordinated = organization_ids(user, role=Role.COORDINATOR)
-    adult_member_of = {
-        m.organization_id for m in active_memberships(user) if m.role != Role.STUDENT
-    }
+    adult_member_of = {m.organization_id for m in active_memberships(user) if m.role != Role.STUDENT}
     return qs.filter(
         Q(user=user)
         | Q(organization_id__in=coordinated)
@@ -148,9 +144,7 @@ def users_for(user) -> QuerySet[User]:
     """People one may see: oneself and the people behind visible memberships."""
     if is_admin(user):
         return User.objects.all()
-    return User.objects.filter(
-        Q(pk=user.pk) | Q(pk__in=memberships_for(user).values("user_id"))
-    ).distinct()
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=memberships_for(user).values("user_id"))).distinct()
 
 
 @scope_for(OutboundMessage)
@@ -170,18 +164,14 @@ def can_manage_organization(user, organization: Organization) -> bool:
 
 
 def can_invite(user, organization: Organization, role: str) -> bool:
-    return can_manage_organization(user, organization) and role in ROLES_BY_KIND.get(
-        organization.kind, ()
-    )
+    return can_manage_organization(user, organization) and role in ROLES_BY_KIND.get(organization.kind, ())
 
 
 def can_change_membership(user, membership: Membership) -> bool:
     """A coordinator changes others' memberships, never removes their own access."""
     if is_admin(user):
         return True
-    return membership.user_id != user.pk and has_role(
-        user, membership.organization, Role.COORDINATOR
-    )
+    return membership.user_id != user.pk and has_role(user, membership.organization, Role.COORDINATOR)
 
 
 def can_revoke_invitation(user, invitation: Invitation) -> bool:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts import access
 
 
-class login_required_by_default(LoginRequiredMiddleware):  # noqa: N801 -- named like a function in settings
+class login_required_by_default(LoginRequiredMiddleware):
     """Every page needs a signed-in user unless its view says @login_not_required.
 
     The API answers 401/403 in JSON on its own, and the admin keeps its own login page.

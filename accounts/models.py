@@ -109,9 +109,7 @@ class Organization(TimestampedModel):
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField(_("state or region"), max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
-    time_zone = models.CharField(
-        max_length=64, default="America/New_York", validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
@@ -119,9 +117,7 @@ class Organization(TimestampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                "kind", Lower("name"), name="accounts_organization_unique_name_per_kind"
-            ),
+            models.UniqueConstraint("kind", Lower("name"), name="accounts_organization_unique_name_per_kind"),
             models.CheckConstraint(
                 condition=models.Q(kind__in=OrganizationKind.values),
                 name="accounts_organization_kind_valid",
@@ -147,12 +143,8 @@ class Organization(TimestampedModel):
 class Membership(TimestampedModel):
     """A person's role at an organization; what they may see follows from these."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role)
     is_active = models.BooleanField(default=True)
     title = models.CharField(
@@ -184,16 +176,12 @@ class Membership(TimestampedModel):
 class Invitation(TimestampedModel):
     """A single-use, expiring link a coordinator sends so a person can join."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="invitations"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role)
     # Only a SHA-256 of the secret is stored; the secret travels once, in the email.
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    status = models.CharField(
-        max_length=20, choices=InvitationStatus, default=InvitationStatus.PENDING
-    )
+    status = models.CharField(max_length=20, choices=InvitationStatus, default=InvitationStatus.PENDING)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

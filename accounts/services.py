@@ -80,7 +80,10 @@ def invitation_create(
         except IntegrityError as error:
             raise AccountsError(_("An invitation for this person is already pending.")) from error
         record_audit(
-            actor=by, action="invitation.created", target=invitation, organization=organization,
+            actor=by,
+            action="invitation.created",
+            target=invitation,
+            organization=organization,
             role=role,
         )
         notify(
@@ -102,11 +105,7 @@ def invitation_create(
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("organization")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    return Invitation.objects.select_related("organization").filter(token_hash=hash_token(token)).first()
 
 
 def invitation_accept(*, token: str, user: User) -> Membership:
@@ -128,7 +127,9 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             pk=invitation.pk, status=InvitationStatus.PENDING, expires_at__gt=now
         ).update(status=InvitationStatus.ACCEPTED, accepted_at=now, accepted_by=user, updated_at=now)
         if claimed != 1:
-            raise AccountsError(_("This invitation link is no longer valid. Ask your coordinator for a new one."))
+            raise AccountsError(
+                _("This invitation link is no longer valid. Ask your coordinator for a new one.")
+            )
         membership, created = Membership.objects.get_or_create(
             user=user,
             organization=invitation.organization,
@@ -139,8 +140,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             membership.is_active = True
             membership.save(update_fields=["is_active", "updated_at"])
         record_audit(
-            actor=user, action="invitation.accepted", target=invitation,
-            organization=invitation.organization, membership=membership.pk,
+            actor=user,
+            action="invitation.accepted",
+            target=invitation,
+            organization=invitation.organization,
+            membership=membership.pk,
         )
     return membership
 
@@ -149,9 +153,9 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     if not access.can_revoke_invitation(by, invitation):
         raise AccountsError(_("Only a coordinator of the organization can revoke its invitations."))
     with transaction.atomic():
-        changed = Invitation.objects.filter(
-            pk=invitation.pk, status=InvitationStatus.PENDING
-        ).update(status=InvitationStatus.REVOKED, updated_at=timezone.now())
+        changed = Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+            status=InvitationStatus.REVOKED, updated_at=timezone.now()
+        )
         if changed != 1:
             raise AccountsError(_("Only a pending invitation can be revoked."))
         record_audit(

@@ -1,3 +1,4 @@
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -8,8 +9,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-
-from allauth.account.adapter import get_adapter
 
 from accounts import access, selectors, services
 from accounts.adapters import INVITATION_SESSION_KEY
@@ -52,9 +51,7 @@ def home(request):
 
 @require_GET
 def organization_list(request):
-    page = Paginator(selectors.organizations_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.organizations_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/organization_list.html", {"page": page})
 
 
@@ -132,7 +129,11 @@ def membership_set_active(request, pk, active):
     else:
         messages.success(
             request,
-            (_("%(name)s can sign in to %(org)s again.") if active else _("%(name)s no longer has access to %(org)s."))
+            (
+                _("%(name)s can sign in to %(org)s again.")
+                if active
+                else _("%(name)s no longer has access to %(org)s.")
+            )
             % {"name": membership.user, "org": membership.organization},
         )
     return redirect("accounts:organization_detail", pk=membership.organization_id)
@@ -166,7 +167,10 @@ def invitation_accept(request):
         except services.AccountsError as error:
             messages.error(request, str(error))
             return render(
-                request, "accounts/invitation_accept.html", {"invitation": invitation, "usable": False}, status=400
+                request,
+                "accounts/invitation_accept.html",
+                {"invitation": invitation, "usable": False},
+                status=400,
             )
         request.session.pop(INVITATION_SESSION_KEY, None)
         messages.success(

@@ -32,10 +32,22 @@ class Pagination(PageNumberPagination):
         except ValueError:
             raise exceptions.ValidationError({"page_size": ["A whole number is required."]}) from None
         if not 1 <= size <= self.max_page_size:
-            raise exceptions.ValidationError(
-                {"page_size": [f"Must be between 1 and {self.max_page_size}."]}
-            )
+            raise exceptions.ValidationError({"page_size": [f"Must be between 1 and {self.max_page_size}."]})
         return size
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.getlist(self.page_query_param)
+        if not raw:
+            return 1
+        if raw[-1] in self.last_page_strings:
+            return raw[-1]
+        try:
+            number = int(raw[-1])
+        except ValueError:
+            raise exceptions.ValidationError({"page": ["A whole number is required."]}) from None
+        if number < 1:
+            raise exceptions.ValidationError({"page": ["Pages start at 1."]})
+        return number
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

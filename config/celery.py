@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 
 
 def _beat_schedule():
-    from django.conf import settings
+    from django.conf import settings  # noqa: PLC0415 -- read when Celery configures, not at import
 
     return {
         "outbox-sweep": {

@@ -20,9 +20,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(
-        f"Unexpected DJANGO_ENV={DJANGO_ENV!r}: use development, production or test."
-    )
+    raise ImproperlyConfigured(f"Unexpected DJANGO_ENV={DJANGO_ENV!r}: use development, production or test.")
 PRODUCTION = DJANGO_ENV == "production"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "development")
@@ -129,17 +127,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: rate limits need one cache shared by every process. On a laptop that is a
 # folder; in production Redis (CACHE_URL=redis://...).
-CACHES = {
-    "default": env.cache_url(
-        "CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"
-    )
-}
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"].setdefault("OPTIONS", {}).update(
-        {"socket_timeout": 2, "socket_connect_timeout": 1}
-    )
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_timeout": 2, "socket_connect_timeout": 1})
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -241,7 +233,8 @@ else:
 # Celery: a broker on the filesystem by default (no server to install), Redis in
 # production. Timeouts make a dead or frozen Redis fail a publish within seconds;
 # the outbox sweep then delivers what was not published.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -299,7 +292,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnerships API",
-    "DESCRIPTION": "Agreements, workshops, internships and evaluations shared by police agencies and schools.",
+    "DESCRIPTION": (
+        "Agreements, workshops, internships and evaluations shared by police agencies and schools."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -32,7 +32,7 @@ def render_message(template: str, context: dict) -> tuple[str, str, str]:
     text = render_to_string(f"{template}.txt", context)
     try:
         html = render_to_string(f"{template}.html", context)
-    except Exception:  # noqa: BLE001 -- the HTML part is optional
+    except Exception:
         html = ""
     return subject, text, html
 
@@ -54,8 +54,15 @@ def notify(
     """
     subject, text, html = render_message(template, context)
     return notify_rendered(
-        to=to, subject=subject, text=text, html=html, dedupe_key=dedupe_key, user=user,
-        ics=ics, ics_method=ics_method, ics_filename=ics_filename,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        dedupe_key=dedupe_key,
+        user=user,
+        ics=ics,
+        ics_method=ics_method,
+        ics_filename=ics_filename,
     )
 
 
@@ -97,7 +104,7 @@ def publish(message_id: int) -> None:
 
     try:
         deliver_message.delay(message_id)
-    except Exception:  # noqa: BLE001 -- a broker outage must never fail the request
+    except Exception:
         logger.warning("outbox: could not publish message %s; the sweep will send it", message_id)
 
 
@@ -163,7 +170,7 @@ def send_claimed(ids: list[int]) -> int:
     connection = mailers.default
     try:
         connection.open()
-    except Exception as error:  # noqa: BLE001 -- the mail server is down: retry them all later
+    except Exception as error:
         for message in messages:
             _record_failure(message, error)
         return 0
@@ -171,7 +178,7 @@ def send_claimed(ids: list[int]) -> int:
         for message in messages:
             try:
                 connection.send_messages([_email_for(message)])
-            except Exception as error:  # noqa: BLE001 -- any failure is recorded and retried
+            except Exception as error:
                 _record_failure(message, error)
                 continue
             OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
@@ -208,9 +215,9 @@ def reclaim_stuck(*, now=None) -> int:
     """Give rows stuck in sending (a worker died mid-send) back to the queue."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS)
-    return OutboundMessage.objects.filter(
-        status=MessageStatus.SENDING, claimed_at__lt=cutoff
-    ).update(status=MessageStatus.PENDING, next_attempt_at=now)
+    return OutboundMessage.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=cutoff).update(
+        status=MessageStatus.PENDING, next_attempt_at=now
+    )
 
 
 def sweep(*, batch: int = SWEEP_BATCH, max_batches: int = 50) -> int:

@@ -28,7 +28,9 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped:
-        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} test(s) skipped; that is a failure here.", red=True)
+        reporter.write_line(
+            f"REQUIRE_SERVICES=1: {len(skipped)} test(s) skipped; that is a failure here.", red=True
+        )
         session.exitstatus = 1
 
 
@@ -88,3 +90,12 @@ def world(db) -> World:
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

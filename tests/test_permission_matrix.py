@@ -6,8 +6,8 @@ or endpoint without a row here fails the suite. Objects in the URLs belong to sc
 Another organization's object answers 404, exactly like a missing one.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -52,7 +52,11 @@ def _staff_membership(world):
 
 def _message(world):
     return OutboundMessage.objects.create(
-        dedupe_key="matrix", to_email=world.staff_a.email, user=world.staff_a, subject="Secret subject", body_text="x"
+        dedupe_key="matrix",
+        to_email=world.staff_a.email,
+        user=world.staff_a,
+        subject="Secret subject",
+        body_text="x",
     )
 
 
@@ -64,7 +68,9 @@ PAGES = {
     "healthz": Row("GET", everyone(200)),
     "home": Row("GET", signed_in(200)),
     "accounts:organization_list": Row(
-        "GET", signed_in(200), shown=lambda w: w.school_a.name,
+        "GET",
+        signed_in(200),
+        shown=lambda w: w.school_a.name,
         hidden_from={"loner", "outsider"},
     ),
     "accounts:organization_detail": Row(
@@ -98,7 +104,9 @@ PAGES = {
         url=lambda w: reverse("accounts:membership_reactivate", args=[_staff_membership(w).pk]),
     ),
     "notifications:list": Row(
-        "GET", signed_in(200), shown=lambda w: _message(w).subject,
+        "GET",
+        signed_in(200),
+        shown=lambda w: _message(w).subject,
         hidden_from={"loner", "outsider", "student", "coordinator", "admin"},
     ),
     "api-schema": Row("GET", everyone(200)),
@@ -116,7 +124,10 @@ EXEMPT_PREFIXES = {
 API = {
     ("GET", "/api/v1/me/"): Row("GET", signed_in(200, anonymous=401)),
     ("GET", "/api/v1/organizations/"): Row(
-        "GET", signed_in(200, anonymous=401), shown=lambda w: w.school_a.name, hidden_from={"loner", "outsider"}
+        "GET",
+        signed_in(200, anonymous=401),
+        shown=lambda w: w.school_a.name,
+        hidden_from={"loner", "outsider"},
     ),
     ("GET", "/api/v1/organizations/{id}/"): Row(
         "GET",
@@ -124,7 +135,9 @@ API = {
         url=lambda w: f"/api/v1/organizations/{w.school_a.pk}/",
     ),
     ("GET", "/api/v1/memberships/"): Row(
-        "GET", signed_in(200, anonymous=401), shown=lambda w: w.staff_a.email,
+        "GET",
+        signed_in(200, anonymous=401),
+        shown=lambda w: w.staff_a.email,
         hidden_from={"loner", "outsider", "student"},
     ),
     ("GET", "/api/v1/memberships/{id}/"): Row(
@@ -143,13 +156,22 @@ API = {
         url=lambda w: f"/api/v1/memberships/{_staff_membership(w).pk}/reactivate/",
     ),
     ("GET", "/api/v1/invitations/"): Row(
-        "GET", signed_in(200, anonymous=401), shown=lambda w: _invitation(w).email,
+        "GET",
+        signed_in(200, anonymous=401),
+        shown=lambda w: _invitation(w).email,
         hidden_from={"loner", "outsider", "student", "staff"},
     ),
     ("POST", "/api/v1/invitations/"): Row(
         "POST",
         # the organization field only accepts organizations one can see: 400 for strangers
-        {"anonymous": 401, "loner": 400, "outsider": 400, **FORBIDDEN_BUT_VISIBLE, "coordinator": 201, "admin": 201},
+        {
+            "anonymous": 401,
+            "loner": 400,
+            "outsider": 400,
+            **FORBIDDEN_BUT_VISIBLE,
+            "coordinator": 201,
+            "admin": 201,
+        },
         data=lambda w: {"organization": w.school_a.pk, "email": "new@example.test", "role": Role.STAFF},
     ),
     ("GET", "/api/v1/invitations/{id}/"): Row(
@@ -163,12 +185,22 @@ API = {
         url=lambda w: f"/api/v1/invitations/{_invitation(w).pk}/revoke/",
     ),
     ("GET", "/api/v1/notifications/"): Row(
-        "GET", signed_in(200, anonymous=401), shown=lambda w: _message(w).subject,
+        "GET",
+        signed_in(200, anonymous=401),
+        shown=lambda w: _message(w).subject,
         hidden_from={"loner", "outsider", "student", "coordinator", "admin"},
     ),
     ("GET", "/api/v1/notifications/{id}/"): Row(
         "GET",
-        {"anonymous": 401, "loner": 404, "outsider": 404, "student": 404, "staff": 200, "coordinator": 404, "admin": 404},
+        {
+            "anonymous": 401,
+            "loner": 404,
+            "outsider": 404,
+            "student": 404,
+            "staff": 200,
+            "coordinator": 404,
+            "admin": 404,
+        },
         url=lambda w: f"/api/v1/notifications/{_message(w).pk}/",
     ),
 }
@@ -195,9 +227,7 @@ def _schema_operations(client):
 
 def test_every_route_has_a_row_in_the_matrix():
     names = set(_route_names())
-    missing = sorted(
-        n for n in names if n not in PAGES and not n.startswith(tuple(EXEMPT_PREFIXES))
-    )
+    missing = sorted(n for n in names if n not in PAGES and not n.startswith(tuple(EXEMPT_PREFIXES)))
     assert missing == [], f"Routes without a row in the permission matrix: {missing}"
     stale = sorted(set(PAGES) - names)
     assert stale == [], f"Matrix rows for routes that no longer exist: {stale}"
@@ -215,7 +245,9 @@ def test_every_api_route_is_in_the_schema(client, db):
     for name in _route_names():
         if not name.startswith("api:") or name.endswith("api-root"):
             continue
-        assert any(name.split(":", 1)[1].rsplit("-", 1)[0] in path for path in operations) or name == "api:me", name
+        assert (
+            any(name.split(":", 1)[1].rsplit("-", 1)[0] in path for path in operations) or name == "api:me"
+        ), name
 
 
 def _request(client, world, row, role, default_url, *, api):

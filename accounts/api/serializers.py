@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts import access
 from accounts.enums import Role
 from accounts.models import Invitation, Membership, Organization, User
 
@@ -10,8 +11,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = [
-            "id", "name", "kind", "district", "street_address", "city", "region",
-            "postal_code", "time_zone", "contact_name", "contact_email", "contact_phone",
+            "id",
+            "name",
+            "kind",
+            "district",
+            "street_address",
+            "city",
+            "region",
+            "postal_code",
+            "time_zone",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
         ]
         read_only_fields = fields
 
@@ -31,7 +42,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "organization", "organization_name", "role", "title", "is_active", "created_at"]
+        fields = [
+            "id",
+            "user",
+            "organization",
+            "organization_name",
+            "role",
+            "title",
+            "is_active",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -54,8 +74,6 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_memberships(self, user) -> list[dict]:
-        from accounts import access  # noqa: PLC0415 -- serializer layer may read scopes
-
         return MyMembershipSerializer(access.active_memberships(user), many=True).data
 
 
@@ -72,6 +90,4 @@ class InvitationSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            from accounts import access  # noqa: PLC0415
-
             self.fields["organization"].queryset = access.visible(request.user, Organization)

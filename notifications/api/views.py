@@ -1,5 +1,5 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from accounts import access
@@ -8,6 +8,7 @@ from notifications.api.serializers import OutboundMessageSerializer
 from notifications.enums import MessageStatus
 from notifications.models import OutboundMessage
 from notifications.selectors import recent_messages
+
 
 class NotificationFilter(StrictFilterSet):
     status = filters.ChoiceFilter(choices=MessageStatus.choices)
@@ -37,4 +38,4 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return recent_messages(access.visible(user, OutboundMessage).filter(user=user))
+        return recent_messages(access.visible(user, OutboundMessage).filter(user_id=user.pk))

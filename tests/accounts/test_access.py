@@ -117,6 +117,10 @@ def test_coordinator_cannot_change_own_membership(world):
 
 
 def test_messages_visible_only_to_their_recipient(world):
-    mine = OutboundMessage.objects.create(dedupe_key="a", to_email=world.staff_a.email, user=world.staff_a, subject="s", body_text="b")
-    OutboundMessage.objects.create(dedupe_key="b", to_email=world.staff_b.email, user=world.staff_b, subject="s", body_text="b")
+    mine = OutboundMessage.objects.create(
+        dedupe_key="a", to_email=world.staff_a.email, user=world.staff_a, subject="s", body_text="b"
+    )
+    OutboundMessage.objects.create(
+        dedupe_key="b", to_email=world.staff_b.email, user=world.staff_b, subject="s", body_text="b"
+    )
     assert list(access.visible(world.staff_a, OutboundMessage)) == [mine]

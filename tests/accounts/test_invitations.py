@@ -14,7 +14,9 @@ from tests.factories import PASSWORD
 
 
 def invite(world, email="new.teacher@example.test", role=Role.STAFF):
-    return services.invitation_create(organization=world.school_a, email=email, role=role, by=world.coordinator_a)
+    return services.invitation_create(
+        organization=world.school_a, email=email, role=role, by=world.coordinator_a
+    )
 
 
 def test_invitation_writes_an_outbox_email_with_the_link_and_stores_only_a_hash(world):
@@ -30,9 +32,13 @@ def test_invitation_writes_an_outbox_email_with_the_link_and_stores_only_a_hash(
 
 def test_invitation_refused_for_non_coordinator(world):
     with pytest.raises(services.AccountsError):
-        services.invitation_create(organization=world.school_a, email="x@example.test", role=Role.STAFF, by=world.staff_a)
+        services.invitation_create(
+            organization=world.school_a, email="x@example.test", role=Role.STAFF, by=world.staff_a
+        )
     with pytest.raises(services.AccountsError):
-        services.invitation_create(organization=world.school_a, email="x@example.test", role=Role.STAFF, by=world.coordinator_b)
+        services.invitation_create(
+            organization=world.school_a, email="x@example.test", role=Role.STAFF, by=world.coordinator_b
+        )
     assert Invitation.objects.count() == 0
     assert OutboundMessage.objects.count() == 0
 
@@ -81,7 +87,12 @@ def test_invited_person_signs_up_verified_and_joins(world, client):
     client.get(reverse("accounts:invitation_open", args=[token]))
     response = client.post(
         reverse("account_signup") + "?next=" + reverse("accounts:invitation_accept"),
-        {"email": "new.teacher@example.test", "full_name": "Nia Teacher", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "new.teacher@example.test",
+            "full_name": "Nia Teacher",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(email="new.teacher@example.test")
@@ -89,13 +100,20 @@ def test_invited_person_signs_up_verified_and_joins(world, client):
     assert user.emailaddress_set.get().verified is True  # proven by receiving the link
     response = client.post(reverse("accounts:invitation_accept"))
     assert response.status_code == 302
-    assert Membership.objects.filter(user=user, organization=world.school_a, role=Role.STAFF, is_active=True).exists()
+    assert Membership.objects.filter(
+        user=user, organization=world.school_a, role=Role.STAFF, is_active=True
+    ).exists()
 
 
 def test_signup_is_closed_without_an_invitation(db, client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "walk.in@example.test", "full_name": "Walk In", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "walk.in@example.test",
+            "full_name": "Walk In",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert not User.objects.filter(email="walk.in@example.test").exists()
     assert response.status_code in (200, 403)
@@ -105,7 +123,9 @@ def test_signup_is_closed_without_an_invitation(db, client):
 def test_invitation_is_single_use(world):
     _, token = invite(world)
     other = world.staff_b
-    services.invitation_accept(token=token, user=User.objects.create_user("new.teacher@example.test", "x", full_name="N"))
+    services.invitation_accept(
+        token=token, user=User.objects.create_user("new.teacher@example.test", "x", full_name="N")
+    )
     with pytest.raises(services.AccountsError, match="no longer valid"):
         services.invitation_accept(token=token, user=other)
     assert Membership.objects.filter(organization=world.school_a, role=Role.STAFF).count() == 2
@@ -121,9 +141,9 @@ def test_invitation_for_another_address_is_refused(world):
 def test_expired_invitation_is_refused(world):
     _, token = invite(world)
     user = User.objects.create_user("new.teacher@example.test", "x", full_name="N")
-    with time_machine.travel(timezone.now() + timedelta(days=15)):
-        with pytest.raises(services.AccountsError, match="no longer valid"):
-            services.invitation_accept(token=token, user=user)
+    later = time_machine.travel(timezone.now() + timedelta(days=15))
+    with later, pytest.raises(services.AccountsError, match="no longer valid"):
+        services.invitation_accept(token=token, user=user)
     assert not Membership.objects.filter(user=user).exists()
 
 

@@ -27,15 +27,50 @@ ORGANIZATIONS = [
 PEOPLE = [
     # email, name, birth date, [(org key, role, title)]
     ("admin@demo.test", "Avery Admin", None, []),
-    ("coordinator.rpd@demo.test", "Dana Brooks", None, [("rpd", Role.COORDINATOR, "Community Programs Sergeant")]),
-    ("coordinator.hcso@demo.test", "Luis Ortega", None, [("hcso", Role.COORDINATOR, "Youth Services Lieutenant")]),
-    ("coordinator.rusd@demo.test", "Priya Natarajan", None, [("rusd", Role.COORDINATOR, "Director of Student Services")]),
-    ("coordinator.stateu@demo.test", "Morgan Lee", None, [("stateu", Role.COORDINATOR, "Career Center Director")]),
+    (
+        "coordinator.rpd@demo.test",
+        "Dana Brooks",
+        None,
+        [("rpd", Role.COORDINATOR, "Community Programs Sergeant")],
+    ),
+    (
+        "coordinator.hcso@demo.test",
+        "Luis Ortega",
+        None,
+        [("hcso", Role.COORDINATOR, "Youth Services Lieutenant")],
+    ),
+    (
+        "coordinator.rusd@demo.test",
+        "Priya Natarajan",
+        None,
+        [("rusd", Role.COORDINATOR, "Director of Student Services")],
+    ),
+    (
+        "coordinator.stateu@demo.test",
+        "Morgan Lee",
+        None,
+        [("stateu", Role.COORDINATOR, "Career Center Director")],
+    ),
     ("staff.lincoln@demo.test", "Grace Kim", None, [("lincoln", Role.STAFF, "Counselor")]),
-    ("staff.washington@demo.test", "Samuel Okafor", None, [("washington", Role.STAFF, "Assistant Principal")]),
+    (
+        "staff.washington@demo.test",
+        "Samuel Okafor",
+        None,
+        [("washington", Role.STAFF, "Assistant Principal")],
+    ),
     ("staff.jefferson@demo.test", "Elena Petrova", None, [("jefferson", Role.STAFF, "Health Teacher")]),
-    ("officer.rpd@demo.test", "Officer Jamal Carter", None, [("rpd", Role.OFFICER, "School Resource Officer")]),
-    ("officer2.rpd@demo.test", "Officer Hannah Weiss", None, [("rpd", Role.OFFICER, "Crime Prevention Officer")]),
+    (
+        "officer.rpd@demo.test",
+        "Officer Jamal Carter",
+        None,
+        [("rpd", Role.OFFICER, "School Resource Officer")],
+    ),
+    (
+        "officer2.rpd@demo.test",
+        "Officer Hannah Weiss",
+        None,
+        [("rpd", Role.OFFICER, "Crime Prevention Officer")],
+    ),
     ("deputy.hcso@demo.test", "Deputy Marco Ruiz", None, [("hcso", Role.OFFICER, "Deputy Sheriff")]),
     ("student.minor@demo.test", "Taylor Nguyen", date(2010, 3, 14), [("lincoln", Role.STUDENT, "")]),
     ("student.senior@demo.test", "Jordan Alvarez", date(2008, 5, 2), [("jefferson", Role.STUDENT, "")]),
@@ -85,8 +120,12 @@ class Command(BaseCommand):
         for email, name, born, memberships in PEOPLE:
             is_admin = email.startswith("admin@")
             user = User.objects.create_user(
-                email, DEMO_PASSWORD, full_name=name, birth_date=born,
-                is_staff=is_admin, is_superuser=is_admin,
+                email,
+                DEMO_PASSWORD,
+                full_name=name,
+                birth_date=born,
+                is_staff=is_admin,
+                is_superuser=is_admin,
             )
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             users[email] = user
@@ -101,6 +140,6 @@ class Command(BaseCommand):
         )
 
     def print_logins(self):
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for label, email in LOGINS:
             self.stdout.write(f"  {label:<24} {email}")
