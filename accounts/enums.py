@@ -21,13 +21,14 @@ class Role(models.TextChoices):
     STUDENT = "student", _("Student")
 
 
-# Which roles a membership of each kind of organization may carry.
+# Which roles a membership of each kind of organization may carry (the everyday role
+# first, so a form's default never hands out coordinator rights by accident).
 ROLES_BY_KIND = {
-    OrganizationKind.AGENCY: (Role.COORDINATOR, Role.OFFICER),
-    OrganizationKind.K12_SCHOOL: (Role.COORDINATOR, Role.STAFF, Role.STUDENT),
-    OrganizationKind.DISTRICT: (Role.COORDINATOR, Role.STAFF),
-    OrganizationKind.COLLEGE: (Role.COORDINATOR, Role.STAFF, Role.STUDENT),
-    OrganizationKind.UNIVERSITY: (Role.COORDINATOR, Role.STAFF, Role.STUDENT),
+    OrganizationKind.AGENCY: (Role.OFFICER, Role.COORDINATOR),
+    OrganizationKind.K12_SCHOOL: (Role.STAFF, Role.STUDENT, Role.COORDINATOR),
+    OrganizationKind.DISTRICT: (Role.STAFF, Role.COORDINATOR),
+    OrganizationKind.COLLEGE: (Role.STAFF, Role.STUDENT, Role.COORDINATOR),
+    OrganizationKind.UNIVERSITY: (Role.STAFF, Role.STUDENT, Role.COORDINATOR),
 }
 
 
