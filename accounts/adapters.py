@@ -22,11 +22,7 @@ class AccountAdapter(DefaultAccountAdapter):
         request = context.get("request")
         message = self.render_mail(template_prefix, email, {"request": request, "email": email, **context})
         html = next(
-            (
-                content
-                for content, mimetype in getattr(message, "alternatives", [])
-                if mimetype == "text/html"
-            ),
+            (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"),
             "",
         )
         notify_rendered(

@@ -161,12 +161,8 @@ class Membership(TimestampedModel):
     class Meta:
         ordering = ["organization__name", "role", "user__full_name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "organization", "role"], name="accounts_membership_unique_role"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="accounts_membership_role_valid"
-            ),
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="accounts_membership_unique_role"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="accounts_membership_role_valid"),
         ]
 
     def __str__(self):
@@ -182,9 +178,7 @@ class Invitation(TimestampedModel):
     # Only a SHA-256 of the secret is stored; the secret travels once, in the email.
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(max_length=20, choices=InvitationStatus, default=InvitationStatus.PENDING)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
@@ -222,9 +216,7 @@ class AuditEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    organization = models.ForeignKey(
-        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=80)
     target_type = models.CharField(max_length=80)
     target_id = models.CharField(max_length=40)

@@ -49,16 +49,13 @@ def invitation_create(
         raise AccountsError(_("Only a coordinator of %(org)s can invite people.") % {"org": organization})
     if role not in ROLES_BY_KIND.get(organization.kind, ()):
         raise AccountsError(
-            _("A %(kind)s has no %(role)s members.")
-            % {"kind": organization.get_kind_display(), "role": role},
+            _("A %(kind)s has no %(role)s members.") % {"kind": organization.get_kind_display(), "role": role},
             field="role",
         )
     if Membership.objects.filter(
         organization=organization, role=role, user__email__iexact=email, is_active=True
     ).exists():
-        raise AccountsError(
-            _("%(email)s is already a member in that role.") % {"email": email}, field="email"
-        )
+        raise AccountsError(_("%(email)s is already a member in that role.") % {"email": email}, field="email")
 
     token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -127,9 +124,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             pk=invitation.pk, status=InvitationStatus.PENDING, expires_at__gt=now
         ).update(status=InvitationStatus.ACCEPTED, accepted_at=now, accepted_by=user, updated_at=now)
         if claimed != 1:
-            raise AccountsError(
-                _("This invitation link is no longer valid. Ask your coordinator for a new one.")
-            )
+            raise AccountsError(_("This invitation link is no longer valid. Ask your coordinator for a new one."))
         membership, created = Membership.objects.get_or_create(
             user=user,
             organization=invitation.organization,
@@ -158,9 +153,7 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
         )
         if changed != 1:
             raise AccountsError(_("Only a pending invitation can be revoked."))
-        record_audit(
-            actor=by, action="invitation.revoked", target=invitation, organization=invitation.organization
-        )
+        record_audit(actor=by, action="invitation.revoked", target=invitation, organization=invitation.organization)
     invitation.refresh_from_db()
     return invitation
 

@@ -59,16 +59,12 @@ def organization_list(request):
 def organization_detail(request, pk):
     organization = access.get_visible_or_404(request.user, Organization, pk=pk)
     can_manage = access.can_manage_organization(request.user, organization)
-    members = Paginator(selectors.members_of(request.user, organization), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    members = Paginator(selectors.members_of(request.user, organization), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "organization": organization,
         "members": members,
         "can_manage": can_manage,
-        "invitations": selectors.pending_invitations_for(request.user, organization)[:50]
-        if can_manage
-        else [],
+        "invitations": selectors.pending_invitations_for(request.user, organization)[:50] if can_manage else [],
         "form": InvitationForm(organization=organization) if can_manage else None,
     }
     if request.htmx:
@@ -93,14 +89,10 @@ def invitation_create(request, pk):
         except services.AccountsError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
-            )
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("accounts:organization_detail", pk=organization.pk)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "accounts/invitation_form.html", {"organization": organization, "form": form}, status=status
-    )
+    return render(request, "accounts/invitation_form.html", {"organization": organization, "form": form}, status=status)
 
 
 @require_POST
@@ -129,11 +121,7 @@ def membership_set_active(request, pk, active):
     else:
         messages.success(
             request,
-            (
-                _("%(name)s can sign in to %(org)s again.")
-                if active
-                else _("%(name)s no longer has access to %(org)s.")
-            )
+            (_("%(name)s can sign in to %(org)s again.") if active else _("%(name)s no longer has access to %(org)s."))
             % {"name": membership.user, "org": membership.organization},
         )
     return redirect("accounts:organization_detail", pk=membership.organization_id)

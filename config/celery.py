@@ -18,12 +18,18 @@ app.autodiscover_tasks()
 def _beat_schedule():
     from django.conf import settings  # noqa: PLC0415 -- read when Celery configures, not at import
 
-    return {
+    from config.plugins import app_modules  # noqa: PLC0415 -- imports the apps, which need settings
+
+    schedule = {
         "outbox-sweep": {
             "task": "notifications.tasks.sweep_outbox",
             "schedule": float(settings.OUTBOX_SWEEP_SECONDS),
         },
     }
+    # Each app lists its periodic tasks in <app>/schedule.py as BEAT_SCHEDULE.
+    for module in app_modules("schedule"):
+        schedule.update(module.BEAT_SCHEDULE)
+    return schedule
 
 
 @app.on_after_configure.connect

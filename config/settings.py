@@ -29,9 +29,7 @@ if PRODUCTION and DEBUG:
 
 _DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if PRODUCTION and (
-    len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5
-):
+if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured(
         "Production needs SECRET_KEY: at least 50 random characters "
         '(python -c "import secrets; print(secrets.token_urlsafe(50))").'
@@ -292,9 +290,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnerships API",
-    "DESCRIPTION": (
-        "Agreements, workshops, internships and evaluations shared by police agencies and schools."
-    ),
+    "DESCRIPTION": ("Agreements, workshops, internships and evaluations shared by police agencies and schools."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import views as account_views
 from accounts.api.views import InvitationViewSet, MembershipViewSet, MeView, OrganizationViewSet
 from config.api import router
+from config.plugins import app_modules
 from notifications.api.views import NotificationViewSet
 
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -18,6 +19,11 @@ api_v1 = [
     *router.urls,
 ]
 
+# The domain apps plug in their pages (<app>/urls.py) and API (<app>/api/routes.py:
+# register(router)).
+for routes in app_modules("api.routes"):
+    routes.register(router)
+
 urlpatterns = [
     path("", account_views.landing, name="landing"),
     path("home/", account_views.home, name="home"),
@@ -25,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    *[path("", include(urls)) for urls in app_modules("urls")],
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),

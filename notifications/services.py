@@ -135,9 +135,9 @@ def claim(*, message_id: int | None = None, limit: int = SWEEP_BATCH) -> list[in
             status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
         return list(
-            OutboundMessage.objects.filter(
-                pk__in=ids, status=MessageStatus.SENDING, claimed_at=now
-            ).values_list("pk", flat=True)
+            OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING, claimed_at=now).values_list(
+                "pk", flat=True
+            )
         )
 
 

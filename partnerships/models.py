@@ -44,9 +44,7 @@ class Agreement(TimestampedModel):
     ends_on = models.DateField()
     review_interval_months = models.PositiveSmallIntegerField(default=24)
     review_on = models.DateField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     termination_reason = models.TextField(blank=True)
@@ -58,9 +56,7 @@ class Agreement(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(ends_on__gt=F("starts_on")), name="partnerships_agreement_ends_after_start"
             ),
-            models.UniqueConstraint(
-                fields=["lineage", "version"], name="partnerships_agreement_unique_version"
-            ),
+            models.UniqueConstraint(fields=["lineage", "version"], name="partnerships_agreement_unique_version"),
             models.UniqueConstraint(
                 fields=["lineage"],
                 condition=Q(status="active"),
@@ -221,9 +217,7 @@ class AgreementDocument(models.Model):
     file = models.FileField(upload_to=_document_path)
     original_name = models.CharField(max_length=200)
     size_bytes = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -241,9 +235,7 @@ class Meeting(TimestampedModel):
     minutes = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=MeetingStatus, default=MeetingStatus.SCHEDULED)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="partnership_meetings")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         ordering = ["-starts_at"]

@@ -16,7 +16,9 @@ def agreements_for(user) -> QuerySet[Agreement]:
     if access.is_admin(user):
         return Agreement.objects.all()
     orgs = {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
-    return Agreement.objects.filter(pk__in=AgreementParty.objects.filter(organization_id__in=orgs).values("agreement_id"))
+    return Agreement.objects.filter(
+        pk__in=AgreementParty.objects.filter(organization_id__in=orgs).values("agreement_id")
+    )
 
 
 @access.scope_for(Meeting)
@@ -40,6 +42,4 @@ def party_organization_ids(agreement: Agreement) -> set[int]:
 
 def active_agreements_between(organization_ids) -> QuerySet[Agreement]:
     """Active agreements with at least one of these organizations as a party."""
-    return Agreement.objects.filter(
-        status="active", parties__organization_id__in=list(organization_ids)
-    ).distinct()
+    return Agreement.objects.filter(status="active", parties__organization_id__in=list(organization_ids)).distinct()

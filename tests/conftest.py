@@ -28,9 +28,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped:
-        reporter.write_line(
-            f"REQUIRE_SERVICES=1: {len(skipped)} test(s) skipped; that is a failure here.", red=True
-        )
+        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} test(s) skipped; that is a failure here.", red=True)
         session.exitstatus = 1
 
 

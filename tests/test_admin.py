@@ -25,9 +25,7 @@ def test_every_registered_admin_has_list_display_and_search():
 
 
 @pytest.mark.parametrize("model", project_models(), ids=lambda m: m._meta.label)
-def test_admin_changelist_renders_for_admins_and_not_for_others(
-    client, db, model, django_assert_max_num_queries
-):
+def test_admin_changelist_renders_for_admins_and_not_for_others(client, db, model, django_assert_max_num_queries):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     client.force_login(UserFactory(is_staff=False))
     assert client.get(url).status_code == 302
@@ -44,7 +42,5 @@ def test_admin_login_is_throttled(client, db):
     assert reverse("account_login") in response["Location"]
     for _ in range(5):
         client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
-    response = client.post(
-        reverse("account_login"), {"login": user.email, "password": "correct-horse-battery-9"}
-    )
+    response = client.post(reverse("account_login"), {"login": user.email, "password": "correct-horse-battery-9"})
     assert "Too many failed login attempts" in response.content.decode()

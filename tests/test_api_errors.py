@@ -64,9 +64,7 @@ def test_oversized_body_is_refused_with_json(api, world, settings):
     assert Invitation.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    "query", ["page=0", "page=abc", "page_size=0", "page_size=1000", "kind=", "kind=bakery"]
-)
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page_size=0", "page_size=1000", "kind=", "kind=bakery"])
 def test_malformed_list_parameters_are_400(api, query):
     response = api.get(f"/api/v1/organizations/?{query}")
     assert response.status_code == 400

@@ -12,9 +12,7 @@ def test_tokens_in_log_lines_are_shortened():
 
 def test_filter_rewrites_the_record():
     token = "x" * 43
-    record = logging.LogRecord(
-        "django.server", logging.INFO, __file__, 1, '"GET /invitations/%s/"', (token,), None
-    )
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"GET /invitations/%s/"', (token,), None)
     assert RedactTokensFilter().filter(record)
     assert token not in record.getMessage()
 

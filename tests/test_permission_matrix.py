@@ -6,37 +6,15 @@ or endpoint without a row here fails the suite. Objects in the URLs belong to sc
 Another organization's object answers 404, exactly like a missing one.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
 from accounts.enums import Role
 from accounts.models import Membership
+from config.plugins import DOMAIN_APPS, app_modules
 from notifications.models import OutboundMessage
-
-ROLES = ["anonymous", "loner", "outsider", "student", "staff", "coordinator", "admin"]
-SIGNED_IN = ROLES[1:]
-
-
-def everyone(status):
-    return dict.fromkeys(ROLES, status)
-
-
-def signed_in(status, *, anonymous=302):
-    return {"anonymous": anonymous, **dict.fromkeys(SIGNED_IN, status)}
-
-
-@dataclass
-class Row:
-    method: str
-    expected: dict[str, int]
-    url: Callable = None  # world -> path
-    data: Callable = None  # world -> request body
-    shown: Callable = None  # world -> text visible to roles answered 200, hidden from the rest
-    hidden_from: set = field(default_factory=set)
+from tests.matrix import FORBIDDEN_BUT_VISIBLE, HIDDEN, ROLES, SIGNED_IN, Row, everyone, signed_in
 
 
 def _invitation(world):
@@ -59,9 +37,6 @@ def _message(world):
         body_text="x",
     )
 
-
-FORBIDDEN_BUT_VISIBLE = {"student": 403, "staff": 403}
-HIDDEN = {"loner": 404, "outsider": 404}
 
 PAGES = {
     "landing": Row("GET", {"anonymous": 200, **dict.fromkeys(SIGNED_IN, 302)}),
@@ -206,6 +181,12 @@ API = {
 }
 
 
+# Each domain app adds its rows in tests/<app>/matrix.py (PAGES and API dicts).
+for _rows in app_modules("matrix", apps=[f"tests.{app}" for app in DOMAIN_APPS]):
+    PAGES.update(getattr(_rows, "PAGES", {}))
+    API.update(getattr(_rows, "API", {}))
+
+
 def _route_names(patterns=None, namespace=""):
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
@@ -245,9 +226,7 @@ def test_every_api_route_is_in_the_schema(client, db):
     for name in _route_names():
         if not name.startswith("api:") or name.endswith("api-root"):
             continue
-        assert (
-            any(name.split(":", 1)[1].rsplit("-", 1)[0] in path for path in operations) or name == "api:me"
-        ), name
+        assert any(name.split(":", 1)[1].rsplit("-", 1)[0] in path for path in operations) or name == "api:me", name
 
 
 def _request(client, world, row, role, default_url, *, api):

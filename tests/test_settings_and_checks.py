@@ -32,9 +32,7 @@ def test_migrations_match_the_models(db):
 
 
 def test_production_passes_check_deploy_with_no_warnings(tmp_path):
-    result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION, tmp_path=tmp_path
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

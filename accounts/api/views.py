@@ -83,9 +83,7 @@ class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
         membership = self.get_object()
         if not access.can_change_membership(self.request.user, membership):
             raise PermissionDenied
-        membership = services.membership_set_active(
-            membership=membership, active=active, by=self.request.user
-        )
+        membership = services.membership_set_active(membership=membership, active=active, by=self.request.user)
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={200: MembershipSerializer, **ERRORS})

@@ -14,9 +14,7 @@ from tests.factories import PASSWORD
 
 
 def invite(world, email="new.teacher@example.test", role=Role.STAFF):
-    return services.invitation_create(
-        organization=world.school_a, email=email, role=role, by=world.coordinator_a
-    )
+    return services.invitation_create(organization=world.school_a, email=email, role=role, by=world.coordinator_a)
 
 
 def test_invitation_writes_an_outbox_email_with_the_link_and_stores_only_a_hash(world):
@@ -100,9 +98,7 @@ def test_invited_person_signs_up_verified_and_joins(world, client):
     assert user.emailaddress_set.get().verified is True  # proven by receiving the link
     response = client.post(reverse("accounts:invitation_accept"))
     assert response.status_code == 302
-    assert Membership.objects.filter(
-        user=user, organization=world.school_a, role=Role.STAFF, is_active=True
-    ).exists()
+    assert Membership.objects.filter(user=user, organization=world.school_a, role=Role.STAFF, is_active=True).exists()
 
 
 def test_signup_is_closed_without_an_invitation(db, client):

@@ -55,9 +55,7 @@ def test_deliver_sends_once_even_when_called_twice(db):
 
 
 def test_ics_attachment_travels_with_its_method(db):
-    message = owe(
-        ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ics_method="REQUEST", ics_filename="session.ics"
-    )
+    message = owe(ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ics_method="REQUEST", ics_filename="session.ics")
     services.deliver(message.pk)
     (name, content, mimetype) = mail.outbox[0].attachments[0]
     assert name == "session.ics"
@@ -75,9 +73,7 @@ def test_notify_publishes_after_commit_only(db, django_capture_on_commit_callbac
         delay.assert_called_once_with(message.pk)
 
 
-def test_broker_failure_is_logged_and_the_row_waits_for_the_sweep(
-    db, django_capture_on_commit_callbacks, caplog
-):
+def test_broker_failure_is_logged_and_the_row_waits_for_the_sweep(db, django_capture_on_commit_callbacks, caplog):
     broken = mock.patch("notifications.tasks.deliver_message.delay", side_effect=OperationalError("down"))
     with broken, django_capture_on_commit_callbacks(execute=True):
         message = owe()
@@ -91,9 +87,7 @@ def test_broker_failure_is_logged_and_the_row_waits_for_the_sweep(
 def test_failed_send_is_retried_with_backoff_then_given_up(db, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     message = owe()
-    with mock.patch(
-        "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")
-    ):
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")):
         assert services.deliver(message.pk) is False
         message.refresh_from_db()
         assert message.status == MessageStatus.PENDING
@@ -112,9 +106,7 @@ def test_sweep_reclaims_messages_stuck_in_sending(db, settings):
     message = owe()
     assert services.claim(message_id=message.pk) == [message.pk]  # a worker died after claiming
     assert services.sweep() == 0
-    with time_machine.travel(
-        timezone.now() + timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS + 60)
-    ):
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT_SECONDS + 60)):
         assert services.sweep() == 1
     assert len(mail.outbox) == 1
 

@@ -108,9 +108,7 @@ def test_real_worker_and_beat_deliver_outbox_messages(tmp_path):
             log, _ = worker.communicate()
 
     statuses = dict(OutboundMessage.objects.values_list("dedupe_key", "status"))
-    assert statuses == {published.dedupe_key: MessageStatus.SENT, swept.dedupe_key: MessageStatus.SENT}, log[
-        -3000:
-    ]
+    assert statuses == {published.dedupe_key: MessageStatus.SENT, swept.dedupe_key: MessageStatus.SENT}, log[-3000:]
     files = sorted(mail_dir.glob("*.eml"))
     assert len(files) == 2, log[-3000:]
     subjects = {line for f in files for line in f.read_text().splitlines() if line.startswith("Subject:")}

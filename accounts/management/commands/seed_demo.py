@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts import services
 from accounts.enums import OrganizationKind, Role
 from accounts.models import Membership, Organization, User
+from config.plugins import app_modules
 
 DEMO_PASSWORD = "partners-demo-2026"
 
@@ -101,7 +102,10 @@ class Command(BaseCommand):
             self.print_logins()
             return
         with transaction.atomic():
-            self.create_world()
+            orgs, users = self.create_world()
+            # Each app adds its part of the demo world in <app>/demo.py: create(orgs, users).
+            for demo in app_modules("demo"):
+                demo.create(orgs=orgs, users=users)
         self.print_logins()
 
     def create_world(self):
@@ -138,6 +142,7 @@ class Command(BaseCommand):
             role=Role.OFFICER,
             by=users["coordinator.rpd@demo.test"],
         )
+        return orgs, users
 
     def print_logins(self):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
