@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,6 +71,9 @@ class Agreement(TimestampedModel):
 
     def __str__(self):
         return f"{self.title} (v{self.version})"
+
+    def get_absolute_url(self):
+        return reverse("partnerships:agreement_detail", args=[self.pk])
 
     @property
     def is_active(self):

@@ -1,6 +1,10 @@
 """Reads of agreements for a user, always through the access scope."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
 from accounts import access
 from accounts.enums import Role
@@ -43,3 +47,126 @@ def party_organization_ids(agreement: Agreement) -> set[int]:
 def active_agreements_between(organization_ids) -> QuerySet[Agreement]:
     """Active agreements with at least one of these organizations as a party."""
     return Agreement.objects.filter(status="active", parties__organization_id__in=list(organization_ids)).distinct()
+
+
+def agreement_list_for(
+    user, *, status=None, party=None, expiring_within=None, review_due=False, incomplete=False, today=None
+):
+    """The agreement list with its health figures, computed in SQL (no per-row queries)."""
+    today = today or timezone.localdate()
+    qs = (
+        agreements_for(user)
+        .select_related("lead_agency")
+        .annotate(
+            party_count=Count("parties", distinct=True),
+            signature_count=Count("signatures", distinct=True),
+            open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True), distinct=True),
+            overdue_items=Count(
+                "action_items",
+                filter=Q(action_items__done_at__isnull=True, action_items__due_on__lt=today),
+                distinct=True,
+            ),
+            objective_count=Count("objectives", distinct=True),
+            data_term_count=Count("data_terms", distinct=True),
+            supervision_count=Count("responsibilities", filter=Q(responsibilities__kind="supervision"), distinct=True),
+            institution_count=Count("parties", filter=Q(parties__role="institution"), distinct=True),
+            has_uncovered_party=Exists(
+                AgreementParty.objects.filter(agreement=OuterRef("pk"), responsibilities__isnull=True)
+            ),
+        )
+        .order_by("ends_on", "title", "pk")
+    )
+    complete = (
+        ~Q(purpose="")
+        & Q(objective_count__gt=0, data_term_count__gt=0, supervision_count__gt=0, institution_count__gt=0)
+        & Q(has_uncovered_party=False, signature_count=F("party_count"))
+    )
+    if incomplete:
+        qs = qs.filter(~complete)
+    if status:
+        qs = qs.filter(status=status)
+    if party:
+        qs = qs.filter(parties__organization_id=party)
+    if expiring_within is not None:
+        qs = qs.filter(status="active", ends_on__lte=today + timedelta(days=expiring_within))
+    if review_due:
+        qs = qs.filter(status="active", review_on__lte=today)
+    return qs
+
+
+def agreement_detail_for(user, pk) -> Agreement:
+    try:
+        return _prefetched(agreements_for(user).select_related("lead_agency", "previous_version")).get(pk=pk)
+    except (Agreement.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No agreement matches the given query.") from error
+
+
+def versions_of(user, agreement: Agreement):
+    return agreements_for(user).filter(lineage=agreement.lineage).order_by("-version")
+
+
+def snapshot(agreement: Agreement) -> dict[str, str]:
+    """A version as flat, comparable text: field name → value."""
+    lines = {
+        "Title": agreement.title,
+        "Purpose": agreement.purpose,
+        "Term": f"{agreement.starts_on} – {agreement.ends_on}",
+        "Review interval (months)": str(agreement.review_interval_months),
+        "Parties": "\n".join(
+            sorted(f"{p.organization.name} ({p.get_role_display()})" for p in agreement.parties.all())
+        ),
+        "Objectives": "\n".join(
+            sorted(f"{o.description} — {o.measure} — by {o.target_on}" for o in agreement.objectives.all())
+        ),
+        "Responsibilities": "\n".join(
+            sorted(
+                f"{r.party.organization.name}: {r.get_kind_display()}: {r.description}"
+                for r in agreement.responsibilities.all()
+            )
+        ),
+        "Funding": "\n".join(
+            sorted(
+                f"{f.party.organization.name}: {f.amount} {f.currency} ({f.period_start} – {f.period_end}) {f.purpose}"
+                for f in agreement.funding.all()
+            )
+        ),
+        "Data sharing": "\n".join(
+            sorted(
+                f"{t.get_category_display()}, {t.get_direction_display()}, {t.get_lawful_basis_display()}, "
+                f"{t.retention_days} days: {t.purpose}"
+                for t in agreement.data_terms.all()
+            )
+        ),
+    }
+    return lines
+
+
+def compare(old: Agreement, new: Agreement) -> list[tuple[str, str, str]]:
+    """Field by field: (field, before, after) for every field that differs."""
+    before, after = snapshot(old), snapshot(new)
+    return [(name, before[name], after[name]) for name in before if before[name] != after[name]]
+
+
+def _prefetched(qs):
+    return qs.prefetch_related(
+        "parties__organization",
+        "objectives",
+        "responsibilities__party__organization",
+        "funding__party__organization",
+        "data_terms",
+        "signatures__party__organization",
+    )
+
+
+def missing_count(row) -> int:
+    """How many checklist items a row of ``agreement_list_for`` lacks (from its annotations)."""
+    return sum(
+        [
+            not row.purpose.strip(),
+            row.objective_count == 0,
+            row.institution_count == 0,
+            bool(row.has_uncovered_party),
+            row.supervision_count == 0,
+            row.data_term_count == 0,
+        ]
+    ) + max(0, row.party_count - row.signature_count)
