@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.enums import Role
+from config.plugins import app_modules
 
 
 def navigation(request):
@@ -14,6 +15,9 @@ def navigation(request):
     items = [(_("Home"), reverse("home"))]
     if access.is_admin(user) or roles:
         items.append((_("Organizations"), reverse("accounts:organization_list")))
+    # Each domain app adds its entries in <app>/navigation.py: items(user, roles) -> [(label, url)].
+    for module in app_modules("navigation"):
+        items.extend(module.items(user, roles))
     items.append((_("Notifications"), reverse("notifications:list")))
     if access.is_admin(user) or user.is_staff:
         items.append((_("Admin"), reverse("admin:index")))

@@ -80,3 +80,17 @@ def exception_handler(exc, context):
 
 router = DefaultRouter()
 router.include_root_view = False
+
+
+def error_responses(*codes: int) -> dict:
+    """drf-spectacular responses for the error statuses an operation may answer."""
+    from drf_spectacular.utils import OpenApiResponse  # noqa: PLC0415 -- schema-only dependency
+
+    descriptions = {
+        400: "Invalid input, or a rule refused the change (field errors or detail).",
+        401: "Not signed in.",
+        403: "Signed in, but not allowed.",
+        404: "Not found, or not visible to you.",
+        409: "Conflicts with the current state.",
+    }
+    return {code: OpenApiResponse(description=descriptions[code]) for code in codes}

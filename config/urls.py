@@ -14,15 +14,16 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("notifications", NotificationViewSet, basename="notification")
 
+# The domain apps plug in their pages (<app>/urls.py) and API (<app>/api/routes.py:
+# register(router)).
+for routes in app_modules("api.routes"):
+    routes.register(router)
+
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
 ]
 
-# The domain apps plug in their pages (<app>/urls.py) and API (<app>/api/routes.py:
-# register(router)).
-for routes in app_modules("api.routes"):
-    routes.register(router)
 
 urlpatterns = [
     path("", account_views.landing, name="landing"),

@@ -18,6 +18,11 @@ def is_party_member(user, agreement: Agreement, *, role: str | None = None) -> b
     return access.is_admin(user) or party_of(user, agreement, role=role) is not None
 
 
+def can_draft(user) -> bool:
+    """Any coordinator (of an agency or an institution) may start a draft."""
+    return access.is_admin(user) or bool(access.organization_ids(user, role=Role.COORDINATOR))
+
+
 def can_manage(user, agreement: Agreement) -> bool:
     """Coordinators of any party draft, amend, schedule meetings and terminate."""
     return access.is_admin(user) or party_of(user, agreement, role=Role.COORDINATOR) is not None

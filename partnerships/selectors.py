@@ -8,7 +8,19 @@ from django.utils import timezone
 
 from accounts import access
 from accounts.enums import Role
-from partnerships.models import ActionItem, Agreement, AgreementDocument, AgreementParty, Meeting
+from accounts.models import User
+from partnerships.models import (
+    ActionItem,
+    Agreement,
+    AgreementDocument,
+    AgreementParty,
+    DataSharingTerm,
+    FundingCommitment,
+    Meeting,
+    Objective,
+    Responsibility,
+    Signature,
+)
 
 
 @access.scope_for(Agreement)
@@ -170,3 +182,27 @@ def missing_count(row) -> int:
             row.data_term_count == 0,
         ]
     ) + max(0, row.party_count - row.signature_count)
+
+
+def _children_scope(model):
+    def scope(user):
+        return model.objects.filter(agreement__in=agreements_for(user))
+
+    scope.__name__ = f"{model._meta.model_name}_for"
+    return access.scope_for(model)(scope)
+
+
+for _model in (AgreementParty, Objective, Responsibility, FundingCommitment, DataSharingTerm, Signature):
+    _children_scope(_model)
+
+
+def partner_people(user):
+    """People (not students) of the parties of the agreements the user can see."""
+    return (
+        User.objects.filter(
+            memberships__organization__agreement_parties__agreement__in=agreements_for(user),
+            memberships__is_active=True,
+        )
+        .exclude(memberships__role=Role.STUDENT)
+        .distinct()
+    )

@@ -66,7 +66,7 @@ def agreement_list(request):
     ]
     query = request.GET.copy()
     query.pop("page", None)
-    can_create = access.is_admin(user) or bool(access.organization_ids(user, role=Role.COORDINATOR))
+    can_create = rules.can_draft(user)
     return render(
         request,
         "partnerships/agreement_list.html",
@@ -77,7 +77,7 @@ def agreement_list(request):
 
 @require_http_methods(["GET", "POST"])
 def agreement_create(request):
-    if not (access.is_admin(request.user) or access.organization_ids(request.user, role=Role.COORDINATOR)):
+    if not rules.can_draft(request.user):
         raise PermissionDenied
     form = forms.AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
