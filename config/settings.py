@@ -302,6 +302,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "accounts.enums.Role",
         "PartyRoleEnum": "partnerships.enums.PartyRole",
+        "ResponsibilityKindEnum": "partnerships.enums.ResponsibilityKind",
+        "BlackoutKindEnum": "programs.enums.BlackoutKind",
+        "SessionStatusEnum": "programs.enums.SessionStatus",
+        "BookingStatusEnum": "programs.enums.BookingStatus",
+        "RequestStatusEnum": "programs.enums.RequestStatus",
     },
 }
 

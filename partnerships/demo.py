@@ -82,6 +82,10 @@ def create(*, orgs, users):
         orgs["hcso"].pk: (hcso, "Youth Services Lieutenant"),
         orgs["rusd"].pk: (rusd, "Director of Student Services"),
         orgs["stateu"].pk: (stateu, "Career Center Director"),
+        **{
+            orgs[key].pk: (users[f"principal.{key}@demo.test"], "Principal")
+            for key in ("lincoln", "washington", "jefferson")
+        },
     }
 
     # 1. Active: the district's prevention-education MOU with Riverside PD.
@@ -89,7 +93,7 @@ def create(*, orgs, users):
         title="Riverside PD – RUSD Prevention Education MOU",
         purpose="Officers deliver prevention workshops in district schools and build trust with students.",
         lead_agency=orgs["rpd"],
-        institutions=[orgs["rusd"]],
+        institutions=[orgs["rusd"], orgs["lincoln"], orgs["washington"], orgs["jefferson"]],
         starts_on=today - timedelta(days=120),
         ends_on=today + timedelta(days=610),
         by=rpd,

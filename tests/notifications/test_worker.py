@@ -35,9 +35,10 @@ def database_url() -> str:
 def broker_for(var_dir: Path) -> tuple[str, dict]:
     url = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost//"
     if url.startswith("filesystem://"):
-        queue = var_dir / "broker" / "queue"
-        queue.mkdir(parents=True, exist_ok=True)
-        return url, {"data_folder_in": str(queue), "data_folder_out": str(queue)}
+        queue, control = var_dir / "broker" / "queue", var_dir / "broker" / "control"
+        for folder in (queue, control):
+            folder.mkdir(parents=True, exist_ok=True)
+        return url, {"data_folder_in": str(queue), "data_folder_out": str(queue), "control_folder": str(control)}
     return url, {"socket_timeout": 2, "socket_connect_timeout": 1, "max_retries": 2}
 
 

@@ -52,6 +52,9 @@ PEOPLE = [
         None,
         [("stateu", Role.COORDINATOR, "Career Center Director")],
     ),
+    ("principal.lincoln@demo.test", "Rosa Delgado", None, [("lincoln", Role.COORDINATOR, "Principal")]),
+    ("principal.washington@demo.test", "Henry Park", None, [("washington", Role.COORDINATOR, "Principal")]),
+    ("principal.jefferson@demo.test", "Alicia Moore", None, [("jefferson", Role.COORDINATOR, "Principal")]),
     ("staff.lincoln@demo.test", "Grace Kim", None, [("lincoln", Role.STAFF, "Counselor")]),
     (
         "staff.washington@demo.test",

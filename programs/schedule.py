@@ -1,0 +1,3 @@
+BEAT_SCHEDULE = {
+    "programs-reminders": {"task": "programs.tasks.send_session_reminders", "schedule": 900.0},
+}

@@ -1,0 +1,213 @@
+"""Reads of programs for a user, always starting from the access scope."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts import access
+from accounts.enums import Role
+from partnerships.models import AgreementParty
+from partnerships.selectors import agreements_for
+from programs.enums import BookingStatus, SessionStatus
+from programs.models import (
+    BlackoutPeriod,
+    Booking,
+    OfficerQualification,
+    Program,
+    Qualification,
+    Session,
+    SessionRequest,
+    Term,
+)
+
+
+def adult_organization_ids(user) -> set[int]:
+    return {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
+
+
+def _partner_organization_ids(user):
+    """Organizations that share an agreement with the user (including their own)."""
+    return AgreementParty.objects.filter(agreement__in=agreements_for(user)).values("organization_id")
+
+
+@access.scope_for(Program)
+def programs_for(user) -> QuerySet[Program]:
+    """Adults of any party of the agreement see its catalog."""
+    if access.is_admin(user):
+        return Program.objects.all()
+    return Program.objects.filter(agreement__in=agreements_for(user))
+
+
+@access.scope_for(Session)
+def sessions_for(user) -> QuerySet[Session]:
+    if access.is_admin(user):
+        return Session.objects.all()
+    return Session.objects.filter(program__agreement__in=agreements_for(user))
+
+
+@access.scope_for(Booking)
+def bookings_for(user) -> QuerySet[Booking]:
+    """The booking institution's adults, the agreement's coordinators and the facilitators."""
+    if access.is_admin(user):
+        return Booking.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return Booking.objects.filter(
+        Q(institution_id__in=adult_organization_ids(user))
+        | Q(session__program__agreement__parties__organization_id__in=coordinated)
+        | Q(session__facilitators=user)
+    ).distinct()
+
+
+@access.scope_for(SessionRequest)
+def session_requests_for(user) -> QuerySet[SessionRequest]:
+    if access.is_admin(user):
+        return SessionRequest.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return SessionRequest.objects.filter(
+        Q(institution_id__in=adult_organization_ids(user))
+        | Q(program__agreement__parties__organization_id__in=coordinated)
+    ).distinct()
+
+
+@access.scope_for(Term)
+def terms_for(user) -> QuerySet[Term]:
+    if access.is_admin(user):
+        return Term.objects.all()
+    return Term.objects.filter(
+        Q(institution_id__in=adult_organization_ids(user)) | Q(institution_id__in=_partner_organization_ids(user))
+    )
+
+
+@access.scope_for(BlackoutPeriod)
+def blackouts_for(user) -> QuerySet[BlackoutPeriod]:
+    if access.is_admin(user):
+        return BlackoutPeriod.objects.all()
+    return BlackoutPeriod.objects.filter(
+        Q(organization_id__in=adult_organization_ids(user)) | Q(organization_id__in=_partner_organization_ids(user))
+    )
+
+
+@access.scope_for(OfficerQualification)
+def officer_qualifications_for(user) -> QuerySet[OfficerQualification]:
+    if access.is_admin(user):
+        return OfficerQualification.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return OfficerQualification.objects.filter(
+        Q(officer=user) | Q(officer__memberships__organization_id__in=coordinated, officer__memberships__is_active=True)
+    ).distinct()
+
+
+@access.scope_for(Qualification)
+def qualifications_for(user) -> QuerySet[Qualification]:
+    return Qualification.objects.all()
+
+
+# Lists for pages and the API.
+
+
+def catalog_for(user, *, topic=None, grade_band=None, format=None) -> QuerySet[Program]:
+    qs = programs_for(user).select_related("agreement", "required_qualification").order_by("title", "pk")
+    if topic:
+        qs = qs.filter(topic=topic)
+    if grade_band:
+        qs = qs.filter(grade_band=grade_band)
+    if format:
+        qs = qs.filter(format=format)
+    return qs
+
+
+def session_list_for(user, *, upcoming=True, topic=None, format=None, has_seats=False, starts_on=None, program=None):
+    qs = sessions_for(user).select_related("program", "school").order_by("starts_at", "pk")
+    if upcoming:
+        qs = qs.filter(starts_at__gte=timezone.now(), status=SessionStatus.SCHEDULED)
+    if topic:
+        qs = qs.filter(program__topic=topic)
+    if format:
+        qs = qs.filter(program__format=format)
+    if has_seats:
+        qs = qs.filter(confirmed_seats__lt=F("capacity_seats"))
+    if starts_on:
+        qs = qs.filter(starts_at__gte=timezone.make_aware(datetime.combine(starts_on, time.min)))
+    if program:
+        qs = qs.filter(program=program)
+    return qs
+
+
+def booking_list_for(user, *, status=None, session=None) -> QuerySet[Booking]:
+    """Bookings with everything a list row shows, in a fixed number of queries."""
+    qs = bookings_for(user).select_related("session__program", "session__school", "institution", "booked_by")
+    if status:
+        qs = qs.filter(status=status)
+    if session is not None:
+        qs = qs.filter(session=session)
+    return qs.order_by("session__starts_at", "pk")
+
+
+def bookings_of_session(user, session) -> QuerySet[Booking]:
+    return booking_list_for(user, session=session).order_by("status", "waitlisted_at", "pk")
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    """1 for the first group in line; None when the booking is not waitlisted."""
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    return (
+        Booking.objects.filter(session_id=booking.session_id, status=BookingStatus.WAITLISTED)
+        .filter(Q(waitlisted_at__lt=booking.waitlisted_at) | Q(waitlisted_at=booking.waitlisted_at, pk__lt=booking.pk))
+        .count()
+        + 1
+    )
+
+
+def join_link_session_ids(user, sessions) -> set[int]:
+    """Of ``sessions``, those whose join link ``user`` may see: only the facilitators and
+    people whose booking of that session is confirmed (never the waitlisted, never a catalog)."""
+    ids = [s.pk for s in sessions if s.join_url]
+    if not ids or not access.is_signed_in(user):
+        return set()
+    facilitated = Session.objects.filter(pk__in=ids, facilitators=user).values_list("pk", flat=True)
+    booked = Booking.objects.filter(session_id__in=ids, booked_by=user, status=BookingStatus.CONFIRMED).values_list(
+        "session_id", flat=True
+    )
+    return set(facilitated) | set(booked)
+
+
+def can_see_join_link(user, session: Session) -> bool:
+    return session.pk in join_link_session_ids(user, [session])
+
+
+def sessions_in_month(user, first_day: date) -> QuerySet[Session]:
+    next_month = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    start = timezone.make_aware(datetime.combine(first_day, time.min))
+    end = timezone.make_aware(datetime.combine(next_month, time.min))
+    return (
+        sessions_for(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("program__agreement__lead_agency", "school")
+    )
+
+
+def blackouts_in_month(user, first_day: date) -> QuerySet[BlackoutPeriod]:
+    next_month = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (
+        blackouts_for(user)
+        .filter(starts_on__lt=next_month, ends_on__gte=first_day)
+        .select_related("organization")
+        .order_by("starts_on", "pk")
+    )
+
+
+def feed_sessions_for(user) -> QuerySet[Session]:
+    """A person's own sessions: the ones they booked (confirmed) and the ones they facilitate."""
+    since = timezone.now() - timedelta(days=90)
+    return (
+        Session.objects.filter(
+            Q(facilitators=user) | Q(bookings__booked_by=user, bookings__status=BookingStatus.CONFIRMED),
+            starts_at__gte=since,
+        )
+        .select_related("program__agreement__lead_agency", "school")
+        .prefetch_related(Prefetch("facilitators"))
+        .distinct()
+        .order_by("starts_at", "pk")
+    )
