@@ -92,28 +92,25 @@ def _lock_session(session_id: int) -> Session:
     return qs.get(pk=session_id)
 
 
-def _set_booking_status(booking: Booking, to: str, **fields) -> None:
-    if (booking.status, to) not in BOOKING_TRANSITIONS:
+def _set_status(obj, to: str, allowed, choices, noun: str, **fields) -> None:
+    """Move a booking or session along its transition table, saving only what changed."""
+    if (obj.status, to) not in allowed:
         raise ProgramsError(
-            _("A %(from)s booking cannot become %(to)s.")
-            % {"from": booking.get_status_display().lower(), "to": BookingStatus(to).label.lower()}
+            _("A %(from)s %(noun)s cannot become %(to)s.")
+            % {"from": obj.get_status_display().lower(), "noun": noun, "to": choices(to).label.lower()}
         )
-    booking.status = to
+    obj.status = to
     for name, value in fields.items():
-        setattr(booking, name, value)
-    booking.save(update_fields=["status", "updated_at", *fields])
+        setattr(obj, name, value)
+    obj.save(update_fields=["status", "updated_at", *fields])
+
+
+def _set_booking_status(booking: Booking, to: str, **fields) -> None:
+    _set_status(booking, to, BOOKING_TRANSITIONS, BookingStatus, _("booking"), **fields)
 
 
 def _set_session_status(session: Session, to: str, **fields) -> None:
-    if (session.status, to) not in SESSION_TRANSITIONS:
-        raise ProgramsError(
-            _("A %(from)s session cannot become %(to)s.")
-            % {"from": session.get_status_display().lower(), "to": SessionStatus(to).label.lower()}
-        )
-    session.status = to
-    for name, value in fields.items():
-        setattr(session, name, value)
-    session.save(update_fields=["status", "updated_at", *fields])
+    _set_status(session, to, SESSION_TRANSITIONS, SessionStatus, _("session"), **fields)
 
 
 def _session_context(session: Session) -> dict:
