@@ -20,6 +20,13 @@ def bookable_institution_ids(user, session: Session) -> set[int]:
     return mine & parties
 
 
+def requestable_institution_ids(user, program: Program) -> set[int]:
+    """Institutions the user may ask a workshop for: theirs (as staff or coordinator) and a party."""
+    mine = {m.organization_id for m in access.active_memberships(user) if m.role in BOOKING_ROLES}
+    parties = {p.organization_id for p in program.agreement.parties.all() if p.role == "institution"}
+    return mine & parties
+
+
 def can_book(user, session: Session) -> bool:
     return bool(bookable_institution_ids(user, session))
 
@@ -47,8 +54,7 @@ def can_manage_calendar(user, organization) -> bool:
 
 
 def can_request_session(user, program: Program) -> bool:
-    mine = {m.organization_id for m in access.active_memberships(user) if m.role in BOOKING_ROLES}
-    return any(p.organization_id in mine and p.role == "institution" for p in program.agreement.parties.all())
+    return bool(requestable_institution_ids(user, program))
 
 
 def can_decide_request(user, request: SessionRequest) -> bool:

@@ -2,17 +2,20 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import access
 from accounts.enums import Role
+from partnerships.enums import AgreementStatus
 from partnerships.models import AgreementParty
 from partnerships.selectors import agreements_for
 from programs.enums import BookingStatus, SessionStatus
 from programs.models import (
     BlackoutPeriod,
     Booking,
+    Facilitation,
     OfficerQualification,
     Program,
     Qualification,
@@ -103,6 +106,15 @@ def qualifications_for(user) -> QuerySet[Qualification]:
     return Qualification.objects.all()
 
 
+def publishable_agreements(user):
+    """Active agreements under which ``user`` may publish workshops: those they coordinate a
+    party of (every active agreement for an admin)."""
+    qs = agreements_for(user).filter(status=AgreementStatus.ACTIVE)
+    if access.is_admin(user):
+        return qs
+    return qs.filter(parties__organization_id__in=access.organization_ids(user, role=Role.COORDINATOR)).distinct()
+
+
 # Lists for pages and the API.
 
 
@@ -134,6 +146,23 @@ def session_list_for(user, *, upcoming=True, topic=None, format=None, has_seats=
     return qs
 
 
+def with_waitlist_position(qs: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Bookings annotated with the groups ahead of them in their session's waitlist, counted in
+    the same query: a list shows every position without a query per row."""
+    ahead = (
+        Booking.objects.filter(session_id=OuterRef("session_id"), status=BookingStatus.WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+            | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(groups_ahead=Coalesce(Subquery(ahead), 0))
+
+
 def booking_list_for(user, *, status=None, session=None) -> QuerySet[Booking]:
     """Bookings with everything a list row shows, in a fixed number of queries."""
     qs = bookings_for(user).select_related("session__program", "session__school", "institution", "booked_by")
@@ -141,7 +170,7 @@ def booking_list_for(user, *, status=None, session=None) -> QuerySet[Booking]:
         qs = qs.filter(status=status)
     if session is not None:
         qs = qs.filter(session=session)
-    return qs.order_by("session__starts_at", "pk")
+    return with_waitlist_position(qs).order_by("session__starts_at", "pk")
 
 
 def bookings_of_session(user, session) -> QuerySet[Booking]:
@@ -149,28 +178,41 @@ def bookings_of_session(user, session) -> QuerySet[Booking]:
 
 
 def waitlist_position(booking: Booking) -> int | None:
-    """1 for the first group in line; None when the booking is not waitlisted."""
+    """1 for the first group in line; None when the booking is not waitlisted. Uses the
+    ``groups_ahead`` annotation of ``with_waitlist_position`` when the booking has it."""
     if booking.status != BookingStatus.WAITLISTED:
         return None
-    return (
-        Booking.objects.filter(session_id=booking.session_id, status=BookingStatus.WAITLISTED)
-        .filter(Q(waitlisted_at__lt=booking.waitlisted_at) | Q(waitlisted_at=booking.waitlisted_at, pk__lt=booking.pk))
-        .count()
-        + 1
+    if not hasattr(booking, "groups_ahead"):
+        booking = with_waitlist_position(Booking.objects.filter(pk=booking.pk)).get()
+    return booking.groups_ahead + 1
+
+
+def with_join_link_flag(qs: QuerySet[Session], user) -> QuerySet[Session]:
+    """Sessions annotated with ``viewer_may_join``: whether ``user`` may see the join link.
+    Only the facilitators and people whose booking of that session is confirmed may; never the
+    waitlisted, never a catalog. ``can_see_join_link`` and the feed ask the same question."""
+    if not access.is_signed_in(user):
+        return qs.annotate(viewer_may_join=Value(False))
+    return qs.annotate(
+        viewer_may_join=Exists(Facilitation.objects.filter(session_id=OuterRef("pk"), officer_id=user.pk))
+        | Exists(
+            Booking.objects.filter(session_id=OuterRef("pk"), booked_by_id=user.pk, status=BookingStatus.CONFIRMED)
+        )
     )
+
+
+def may_join(session: Session) -> bool:
+    """For a session from ``with_join_link_flag``: is there a link, and may the viewer see it?"""
+    return bool(session.join_url) and bool(session.viewer_may_join)
 
 
 def join_link_session_ids(user, sessions) -> set[int]:
-    """Of ``sessions``, those whose join link ``user`` may see: only the facilitators and
-    people whose booking of that session is confirmed (never the waitlisted, never a catalog)."""
+    """Of ``sessions``, those whose join link ``user`` may see."""
     ids = [s.pk for s in sessions if s.join_url]
-    if not ids or not access.is_signed_in(user):
+    if not ids:
         return set()
-    facilitated = Session.objects.filter(pk__in=ids, facilitators=user).values_list("pk", flat=True)
-    booked = Booking.objects.filter(session_id__in=ids, booked_by=user, status=BookingStatus.CONFIRMED).values_list(
-        "session_id", flat=True
-    )
-    return set(facilitated) | set(booked)
+    flagged = with_join_link_flag(Session.objects.filter(pk__in=ids), user).filter(viewer_may_join=True)
+    return set(flagged.values_list("pk", flat=True))
 
 
 def can_see_join_link(user, session: Session) -> bool:
@@ -201,13 +243,13 @@ def blackouts_in_month(user, first_day: date) -> QuerySet[BlackoutPeriod]:
 def feed_sessions_for(user) -> QuerySet[Session]:
     """A person's own sessions: the ones they booked (confirmed) and the ones they facilitate."""
     since = timezone.now() - timedelta(days=90)
+    mine = Session.objects.filter(
+        Q(facilitators=user) | Q(bookings__booked_by=user, bookings__status=BookingStatus.CONFIRMED),
+        starts_at__gte=since,
+    ).values("pk")
     return (
-        Session.objects.filter(
-            Q(facilitators=user) | Q(bookings__booked_by=user, bookings__status=BookingStatus.CONFIRMED),
-            starts_at__gte=since,
-        )
+        with_join_link_flag(Session.objects.filter(pk__in=mine), user)
         .select_related("program__agreement__lead_agency", "school")
         .prefetch_related(Prefetch("facilitators"))
-        .distinct()
         .order_by("starts_at", "pk")
     )

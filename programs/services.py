@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from accounts import access
 from accounts.enums import Role
 from accounts.errors import ConflictError, DomainError
 from accounts.models import Organization, User
@@ -778,9 +777,7 @@ def request_session(
     notes: str = "",
 ) -> SessionRequest:
     """Staff ask for a workshop at their school within a window of dates."""
-    mine = {m.organization_id for m in access.active_memberships(by) if m.role in rules.BOOKING_ROLES}
-    parties = {p.organization_id for p in program.agreement.parties.all() if p.role == PartyRole.INSTITUTION}
-    if institution.pk not in mine & parties:
+    if institution.pk not in rules.requestable_institution_ids(by, program):
         raise ProgramsError(
             _("You can only request sessions for your own institution, a party of the agreement."), field="institution"
         )

@@ -15,11 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
-from accounts.enums import Role
 from accounts.errors import DomainError
 from accounts.models import Organization
-from partnerships.enums import AgreementStatus
-from partnerships.models import Agreement
 from programs import forms, ics, rules, selectors, services
 from programs.enums import BookingStatus, SessionStatus
 from programs.models import BlackoutPeriod, Booking, Program, Session, SessionRequest, Term
@@ -75,23 +72,15 @@ def catalog(request):
             "page": _page(request, qs),
             "form": form,
             "query": _query_without_page(request),
-            "can_publish": bool(_publishable_agreements(user).exists()),
+            "can_publish": bool(selectors.publishable_agreements(user).exists()),
         },
         status=200 if form.is_valid() or not request.GET else 400,
     )
 
 
-def _publishable_agreements(user):
-    """Active agreements the user coordinates a party of."""
-    qs = access.visible(user, Agreement).filter(status=AgreementStatus.ACTIVE)
-    if access.is_admin(user):
-        return qs
-    return qs.filter(parties__organization_id__in=access.organization_ids(user, role=Role.COORDINATOR)).distinct()
-
-
 @require_http_methods(["GET", "POST"])
 def program_create(request):
-    agreements = _publishable_agreements(request.user)
+    agreements = selectors.publishable_agreements(request.user)
     if not agreements.exists():
         raise PermissionDenied
     form = forms.ProgramForm(request.POST or None, agreements=agreements)
@@ -121,20 +110,11 @@ def _program_context(request, program, **bound):
     }
     if can_manage:
         context["session_form"] = forms.SessionForm(program=program)
-    institution_ids = _requestable_institution_ids(user, program)
+    institution_ids = rules.requestable_institution_ids(user, program)
     if institution_ids:
         context["request_form"] = forms.SessionRequestForm(institution_ids=institution_ids)
     context.update(bound)
     return context
-
-
-def _requestable_institution_ids(user, program):
-    mine = {m.organization_id for m in access.active_memberships(user) if m.role in rules.BOOKING_ROLES}
-    return [
-        p.organization_id
-        for p in program.agreement.parties.all()
-        if p.role == "institution" and p.organization_id in mine
-    ]
 
 
 def _program(user, pk) -> Program:
@@ -406,12 +386,14 @@ def session_ics(request, pk):
 @require_GET
 def booking_list(request):
     status = request.GET.get("status") or None
-    if status is not None and status not in BookingStatus.values:
+    bad_status = status is not None and status not in BookingStatus.values
+    if bad_status:
+        messages.error(request, _("“%(value)s” is not a booking status; showing all bookings.") % {"value": status})
         status = None
     qs = selectors.booking_list_for(request.user, status=status)
     page = _page(request, qs)
     for booking in page:
-        booking.position = selectors.waitlist_position(booking) if booking.status == BookingStatus.WAITLISTED else None
+        booking.position = selectors.waitlist_position(booking)  # from the list's annotation: no query
     return render(
         request,
         "programs/booking_list.html",
@@ -421,6 +403,7 @@ def booking_list(request):
             "statuses": BookingStatus.choices,
             "query": _query_without_page(request),
         },
+        status=400 if bad_status else 200,
     )
 
 
@@ -444,7 +427,7 @@ def booking_cancel(request, pk):
 @require_POST
 def request_create(request, pk):
     program = _program(request.user, pk)
-    institution_ids = _requestable_institution_ids(request.user, program)
+    institution_ids = rules.requestable_institution_ids(request.user, program)
     if not institution_ids:
         raise PermissionDenied
     form = forms.SessionRequestForm(request.POST, institution_ids=institution_ids)
@@ -725,8 +708,7 @@ def feed(request, token):
     if user is None:
         raise Http404
     sessions = list(selectors.feed_sessions_for(user))
-    allowed = selectors.join_link_session_ids(user, sessions)
-    content = ics.feed_calendar(sessions, join_link_for=lambda s: s.pk in allowed)
+    content = ics.feed_calendar(sessions, join_link_for=selectors.may_join)
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="sessions.ics"'
     response["Referrer-Policy"] = "no-referrer"

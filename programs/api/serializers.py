@@ -213,8 +213,8 @@ class SessionSerializer(serializers.ModelSerializer):
         """Only facilitators and people whose booking is confirmed see the link. A list
         computes that in its one query (``viewer_*`` annotations); else the selector decides."""
         user = self.context["request"].user
-        if hasattr(session, "viewer_facilitates"):
-            allowed = bool(session.join_url) and (session.viewer_facilitates or session.viewer_confirmed)
+        if hasattr(session, "viewer_may_join"):
+            allowed = selectors.may_join(session)
         else:
             allowed = selectors.can_see_join_link(user, session)
         return session.join_url if allowed else None
@@ -322,8 +322,6 @@ class BookingSerializer(serializers.ModelSerializer):
     def get_waitlist_position(self, booking) -> int | None:
         """1 for the first group in line; null unless waitlisted. A list counts the groups
         ahead in its one query (``groups_ahead``); else the selector counts them."""
-        if hasattr(booking, "groups_ahead"):
-            return booking.groups_ahead + 1 if booking.status == "waitlisted" else None
         return selectors.waitlist_position(booking)
 
 

@@ -6,8 +6,7 @@ is read; a visible object the caller may not change is 403 before the rest of th
 validated; then field errors (400) and the services' refusals (400/409)."""
 
 from django import forms
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -23,10 +22,10 @@ from rest_framework.settings import api_settings
 from accounts import access
 from config.api import error_responses
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
-from programs import rules, services
+from programs import rules, selectors, services
 from programs.api import serializers as s
 from programs.enums import BlackoutKind, BookingStatus, Format, GradeBand, RequestStatus, SessionStatus, Topic
-from programs.models import BlackoutPeriod, Booking, Facilitation, Program, Session, SessionRequest, Term
+from programs.models import BlackoutPeriod, Booking, Program, Session, SessionRequest, Term
 
 READ = error_responses(400, 401, 404)
 WRITE = error_responses(400, 401, 403, 404, 409)
@@ -131,42 +130,17 @@ class BlackoutFilter(StrictFilterSet):
 
 
 def session_queryset(user):
-    """Visible sessions, with whether the caller may see each join link computed in the same
-    query (the rule of ``selectors.can_see_join_link``: a facilitator or a confirmed booker)."""
-    return (
-        access.visible(user, Session)
-        .select_related("program", "school")
-        .prefetch_related("facilitators")
-        .annotate(
-            viewer_facilitates=Exists(Facilitation.objects.filter(session_id=OuterRef("pk"), officer_id=user.pk)),
-            viewer_confirmed=Exists(
-                Booking.objects.filter(session_id=OuterRef("pk"), booked_by_id=user.pk, status=BookingStatus.CONFIRMED)
-            ),
-        )
-        .order_by("starts_at", "pk")
-    )
+    """Visible sessions, with whether the caller may see each join link (``viewer_may_join``)."""
+    return selectors.with_join_link_flag(
+        access.visible(user, Session).select_related("program", "school").prefetch_related("facilitators"), user
+    ).order_by("starts_at", "pk")
 
 
 def booking_queryset(user):
-    """Visible bookings with the number of groups ahead in the waitlist (``selectors.waitlist_position``
-    minus one), counted in the same query."""
-    ahead = (
-        Booking.objects.filter(session_id=OuterRef("session_id"), status=BookingStatus.WAITLISTED)
-        .filter(
-            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
-            | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        access.visible(user, Booking)
-        .select_related("session__program", "institution", "booked_by")
-        .annotate(groups_ahead=Coalesce(Subquery(ahead), 0))
-        .order_by("session__starts_at", "pk")
-    )
+    """Visible bookings with their waitlist position counted in the same query."""
+    return selectors.with_waitlist_position(
+        access.visible(user, Booking).select_related("session__program", "institution", "booked_by")
+    ).order_by("session__starts_at", "pk")
 
 
 class _FormatIsAFilter:

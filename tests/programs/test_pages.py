@@ -265,8 +265,9 @@ def test_bookings_list_does_the_same_queries_for_5_and_50_bookings(client, world
     url = reverse("programs:booking_list")
     five = _queries(client, url)
     other = SessionFactory(program=session.program, capacity_seats=200)
-    _fill_bookings(world, other, 44)
-    booking(other, institution=world.school_a, by=world.staff_a, seats=1, status=BookingStatus.WAITLISTED)
+    for _ in range(5):  # on the first page; each shows its position, counted in the list's query, not per row
+        booking(other, institution=world.school_a, by=world.staff_a, seats=1, status=BookingStatus.WAITLISTED)
+    _fill_bookings(world, other, 40)
     assert Booking.objects.count() == 50
     fifty = _queries(client, url)
     assert fifty == five, f"{five} queries for 5 bookings, {fifty} for 50"
@@ -296,3 +297,10 @@ def test_pages_do_a_bounded_number_of_queries(client, world, url_for):
         _fill_bookings(world, more, 2)
     _fill_bookings(world, session, 10)
     assert _queries(client, url_for(session)) == few
+
+
+def test_bookings_list_refuses_an_unknown_status_with_a_message(client, world):
+    client.force_login(world.staff_a)
+    response = client.get(reverse("programs:booking_list"), {"status": "sold"})
+    assert response.status_code == 400
+    assert "is not a booking status" in response.content.decode()
