@@ -28,8 +28,8 @@ SWEEP_BATCH = 200
 
 def render_message(template: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML bodies from ``<template>_subject.txt``, ``.txt`` and ``.html``."""
-    subject = render_to_string(f"{template}_subject.txt", context).strip().splitlines()[0]
-    text = render_to_string(f"{template}.txt", context)
+    subject = render_to_string(f"{template}_subject.txt", context, using="text").strip().splitlines()[0]
+    text = render_to_string(f"{template}.txt", context, using="text")
     try:
         html = render_to_string(f"{template}.html", context)
     except Exception:

@@ -200,3 +200,18 @@ def test_concurrent_sweeps_send_each_message_once():
     assert sum(counts) == 40
     assert len(mail.outbox) == 40
     assert len({m.extra_headers["X-Dedupe-Key"] for m in mail.outbox}) == 40
+
+
+def test_plain_text_email_is_not_html_escaped_but_html_is(tmp_path, settings):
+    from notifications.services import render_message
+
+    template = tmp_path / "mail"
+    template.mkdir()
+    (template / "t_subject.txt").write_text("Hello {{ name }}")
+    (template / "t.txt").write_text("Dear {{ name }}, see {{ link }}")
+    (template / "t.html").write_text("<p>{{ name }}</p>")
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]} for engine in settings.TEMPLATES]
+    subject, text, html = render_message("mail/t", {"name": "D'Angelo & <Sons>", "link": "https://x.test/?a=1&b=2"})
+    assert subject == "Hello D'Angelo & <Sons>"
+    assert text == "Dear D'Angelo & <Sons>, see https://x.test/?a=1&b=2"
+    assert html == "<p>D&#x27;Angelo &amp; &lt;Sons&gt;</p>"
