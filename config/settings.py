@@ -104,6 +104,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text email (bodies and subjects): nothing to escape, so "D'Angelo & Sons"
+        # arrives as typed. HTML bodies still render through the escaping engine above.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: SQLite in var/ by default, PostgreSQL through DATABASE_URL.
@@ -307,6 +316,16 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "programs.enums.SessionStatus",
         "BookingStatusEnum": "programs.enums.BookingStatus",
         "RequestStatusEnum": "programs.enums.RequestStatus",
+        "GradeLevelEnum": "accounts.enums.GradeLevel",
+        "PostingStatusEnum": "internships.enums.PostingStatus",
+        "ApplicationStatusEnum": "internships.enums.ApplicationStatus",
+        "RejectionReasonEnum": "internships.enums.RejectionReason",
+        "InterviewStatusEnum": "internships.enums.InterviewStatus",
+        "OfferStatusEnum": "internships.enums.OfferStatus",
+        "ConsentStatusEnum": "internships.enums.ConsentStatus",
+        "PlacementStatusEnum": "internships.enums.PlacementStatus",
+        "HoursStatusEnum": "internships.enums.HoursStatus",
+        "CheckInStatusEnum": "internships.enums.CheckInStatus",
     },
 }
 
