@@ -16,7 +16,7 @@ class MembershipInline(admin.TabularInline):
     fk_name = "user"
     extra = 0
     autocomplete_fields = ["organization"]
-    fields = ["organization", "role", "title", "is_active"]
+    fields = ["organization", "role", "title", "grade_level", "is_active"]
 
 
 @admin.register(User)
@@ -48,8 +48,9 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organization", "role", "title", "is_active", "created_at"]
-    list_filter = ["role", "is_active", "organization__kind"]
+    list_display = ["user", "organization", "role", "title", "grade_level", "is_active", "created_at"]
+    list_filter = ["role", "grade_level", "is_active", "organization__kind"]
+    fields = ["user", "organization", "role", "title", "grade_level", "is_active", "invited_by"]
     search_fields = ["user__email", "user__full_name", "organization__name"]
     autocomplete_fields = ["user", "organization", "invited_by"]
     list_select_related = ["user", "organization"]

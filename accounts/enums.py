@@ -21,6 +21,16 @@ class Role(models.TextChoices):
     STUDENT = "student", _("Student")
 
 
+class GradeLevel(models.TextChoices):
+    """A student's level: a high-school grade, or university (postings are open to levels)."""
+
+    GRADE_9 = "9", _("Grade 9")
+    GRADE_10 = "10", _("Grade 10")
+    GRADE_11 = "11", _("Grade 11")
+    GRADE_12 = "12", _("Grade 12")
+    UNIVERSITY = "university", _("University or college")
+
+
 # Which roles a membership of each kind of organization may carry (the everyday role
 # first, so a form's default never hands out coordinator rights by accident).
 ROLES_BY_KIND = {

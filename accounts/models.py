@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.enums import InvitationStatus, OrganizationKind, Role
+from accounts.enums import GradeLevel, InvitationStatus, OrganizationKind, Role
 
 
 class TimestampedModel(models.Model):
@@ -150,6 +150,8 @@ class Membership(TimestampedModel):
     title = models.CharField(
         max_length=100, blank=True, help_text=_("Job title or rank, e.g. School Resource Officer.")
     )
+    # Only for a student of a K-12 school (postings are open to grades); kept by the school.
+    grade_level = models.CharField(max_length=12, choices=GradeLevel, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
