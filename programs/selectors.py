@@ -11,7 +11,7 @@ from accounts.enums import Role
 from partnerships.enums import AgreementStatus
 from partnerships.models import AgreementParty
 from partnerships.selectors import agreements_for
-from programs.enums import BookingStatus, SessionStatus
+from programs.enums import BlackoutKind, BookingStatus, SessionStatus
 from programs.models import (
     BlackoutPeriod,
     Booking,
@@ -253,3 +253,23 @@ def feed_sessions_for(user) -> QuerySet[Session]:
         .prefetch_related(Prefetch("facilitators"))
         .order_by("starts_at", "pk")
     )
+
+
+def school_days(institution, first: date, last: date) -> set[date]:
+    """The institution's school days between two dates: weekdays inside a term and outside a
+    holiday. An institution with no terms recorded counts every weekday (the cautious reading)."""
+    terms = list(Term.objects.filter(institution=institution, starts_on__lte=last, ends_on__gte=first))
+    holidays = list(
+        BlackoutPeriod.objects.filter(
+            organization=institution, kind=BlackoutKind.HOLIDAY, starts_on__lte=last, ends_on__gte=first
+        )
+    )
+    days = set()
+    day = first
+    while day <= last:
+        in_term = not terms or any(t.starts_on <= day <= t.ends_on for t in terms)
+        on_holiday = any(h.starts_on <= day <= h.ends_on for h in holidays)
+        if day.weekday() < 5 and in_term and not on_holiday:
+            days.add(day)
+        day += timedelta(days=1)
+    return days

@@ -1,0 +1,530 @@
+"""Reads of internships for a user, always starting from the access scope; and the record of
+agency staff's reads of student records."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts import access
+from accounts.enums import OrganizationKind, Role
+from accounts.models import Organization, User
+from internships import rules
+from internships.enums import (
+    AccessPurpose,
+    ApplicationStatus,
+    CheckInStatus,
+    ConsentStatus,
+    HoursStatus,
+    PlacementStatus,
+    PostingStatus,
+)
+from internships.models import (
+    Application,
+    ApplicationTransition,
+    CheckIn,
+    Clearance,
+    ClearanceKind,
+    CompletionEvaluation,
+    GuardianConsent,
+    HoursEntry,
+    Interview,
+    Offer,
+    Placement,
+    Posting,
+    StudentRecordAccess,
+)
+from partnerships.enums import AgreementStatus, DataCategory, DataDirection, PartyRole
+from partnerships.models import DataSharingTerm
+from partnerships.selectors import agreements_for
+
+# What of a student's record each data category covers, for agency staff.
+CATEGORY_OF = {
+    "name": DataCategory.DIRECTORY,
+    "level": DataCategory.DIRECTORY,
+    "email": DataCategory.CONTACT,
+    "availability": DataCategory.SCHEDULE,
+    "statement": DataCategory.PROGRAM,
+    "resume": DataCategory.PROGRAM,
+}
+
+
+# Scopes.
+
+
+@access.scope_for(Posting)
+def postings_for(user) -> QuerySet[Posting]:
+    """Adults of a party see the agreement's postings (drafts: the agency's coordinators);
+    students see the open or closed postings their institution may apply to, and those they applied to."""
+    if access.is_admin(user):
+        return Posting.objects.all()
+    adults_of = {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
+    students_of = access.organization_ids(user, role=Role.STUDENT)
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    query = Q(pk__in=[])
+    if adults_of:
+        query |= Q(agreement__in=agreements_for(user)) & (~Q(status=PostingStatus.DRAFT) | Q(agency_id__in=coordinated))
+    if students_of:
+        query |= Q(institutions__in=students_of) & ~Q(status=PostingStatus.DRAFT)
+        query |= Q(applications__student=user)
+    return Posting.objects.filter(query).distinct()
+
+
+@access.scope_for(Application)
+def applications_for(user) -> QuerySet[Application]:
+    """The student's own; the posting agency's and the student's institution's coordinators."""
+    if access.is_admin(user):
+        return Application.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    reviewable = Q(posting__agency_id__in=coordinated) | Q(institution_id__in=coordinated)
+    # A coordinator sees a student's draft only once it is submitted; it is still the student's.
+    return Application.objects.filter(Q(student=user) | (reviewable & ~Q(status=ApplicationStatus.DRAFT)))
+
+
+def _children_of_applications(model):
+    def scope(user):
+        if access.is_admin(user):
+            return model.objects.all()
+        return model.objects.filter(application__in=applications_for(user).values("pk"))
+
+    return scope
+
+
+access.scope_for(ApplicationTransition)(_children_of_applications(ApplicationTransition))
+access.scope_for(Interview)(_children_of_applications(Interview))
+access.scope_for(Offer)(_children_of_applications(Offer))
+
+
+@access.scope_for(Placement)
+def placements_for(user) -> QuerySet[Placement]:
+    """The student, the mentor, and the coordinators of the agency and of the student's institution."""
+    if access.is_admin(user):
+        return Placement.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return Placement.objects.filter(
+        Q(student=user)
+        | Q(mentor=user)
+        | Q(posting__agency_id__in=coordinated)
+        | Q(application__institution_id__in=coordinated)
+    )
+
+
+def _children_of_placements(model):
+    def scope(user):
+        if access.is_admin(user):
+            return model.objects.all()
+        return model.objects.filter(placement__in=placements_for(user).values("pk"))
+
+    return scope
+
+
+access.scope_for(HoursEntry)(_children_of_placements(HoursEntry))
+access.scope_for(CheckIn)(_children_of_placements(CheckIn))
+access.scope_for(CompletionEvaluation)(_children_of_placements(CompletionEvaluation))
+
+
+@access.scope_for(GuardianConsent)
+def consents_for(user) -> QuerySet[GuardianConsent]:
+    """Consent status: the placement's people and the student's school staff (who may name the guardian)."""
+    if access.is_admin(user):
+        return GuardianConsent.objects.all()
+    school_adults = [m.organization_id for m in access.active_memberships(user) if m.role == Role.STAFF]
+    return GuardianConsent.objects.filter(
+        Q(placement__in=placements_for(user).values("pk")) | Q(placement__application__institution_id__in=school_adults)
+    )
+
+
+@access.scope_for(ClearanceKind)
+def clearance_kinds_for(user) -> QuerySet[ClearanceKind]:
+    if access.is_admin(user):
+        return ClearanceKind.objects.all()
+    adults_of = [m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT]
+    return ClearanceKind.objects.filter(agency_id__in=adults_of)
+
+
+@access.scope_for(Clearance)
+def clearances_for(user) -> QuerySet[Clearance]:
+    """An officer's own clearances; every clearance of an agency to its coordinators."""
+    if access.is_admin(user):
+        return Clearance.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return Clearance.objects.filter(Q(officer=user) | Q(kind__agency_id__in=coordinated))
+
+
+@access.scope_for(StudentRecordAccess)
+def record_accesses_for(user) -> QuerySet[StudentRecordAccess]:
+    """The log is for the student's school (its coordinators), and for the student."""
+    if access.is_admin(user):
+        return StudentRecordAccess.objects.all()
+    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+    return StudentRecordAccess.objects.filter(
+        Q(student=user) | Q(student__memberships__organization_id__in=coordinated, student__memberships__role="student")
+    ).distinct()
+
+
+# Data sharing and the record of reads.
+
+
+def shared_categories(agreement) -> set[str]:
+    """Categories of student data the agreement lets flow from schools to agencies."""
+    cache = getattr(agreement, "_shared_categories", None)
+    if cache is None:
+        cache = set(
+            DataSharingTerm.objects.filter(
+                agreement=agreement, direction__in=[DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH]
+            ).values_list("category", flat=True)
+        )
+        agreement._shared_categories = cache
+    return cache
+
+
+def visible_fields(user, record) -> set[str]:
+    """Which parts of a student's record (an application or placement) ``user`` may read."""
+    application = record if isinstance(record, Application) else record.application
+    agreement = application.posting.agreement
+    if not rules.is_agency_side(user, agreement) or rules.is_student_of(user, application):
+        return set(CATEGORY_OF)
+    if rules.is_school_side(user, application):
+        return set(CATEGORY_OF)
+    allowed = shared_categories(agreement)
+    return {name for name, category in CATEGORY_OF.items() if category in allowed}
+
+
+def record_student_access(user, records, *, purpose: str) -> int:
+    """Log agency staff's read of students' records (one row per record); nothing for the
+    student themself, their school, or an admin. Returns the number of rows written."""
+    rows = []
+    for record in records:
+        application = record if isinstance(record, Application) else record.application
+        agreement = application.posting.agreement
+        if rules.is_student_of(user, application) or not rules.is_agency_side(user, agreement):
+            continue
+        if rules.is_school_side(user, application):
+            continue
+        label = f"{record._meta.verbose_name} #{record.pk}"
+        categories = sorted({CATEGORY_OF[name] for name in visible_fields(user, record)})
+        rows.append(
+            StudentRecordAccess(
+                viewer=user,
+                student_id=application.student_id,
+                agreement=agreement,
+                record=label,
+                categories=categories,
+                purpose=purpose,
+            )
+        )
+    StudentRecordAccess.objects.bulk_create(rows)
+    return len(rows)
+
+
+def access_purpose(user, record) -> str:
+    if isinstance(record, Placement):
+        return AccessPurpose.MENTORING if record.mentor_id == user.pk else AccessPurpose.COORDINATION
+    return AccessPurpose.REVIEW
+
+
+# Lists and details for pages and the API.
+
+
+def _hours_totals(qs):
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=8, decimal_places=2))
+    return qs.annotate(
+        approved_hours=Coalesce(Sum("hours__hours", filter=Q(hours__status=HoursStatus.APPROVED)), zero),
+        pending_hours=Coalesce(Sum("hours__hours", filter=Q(hours__status=HoursStatus.SUBMITTED)), zero),
+    )
+
+
+def posting_list_for(
+    user, *, agency=None, starts_after: date | None = None, remote=None, paid=None, status=None, eligible_only=False
+) -> QuerySet[Posting]:
+    qs = (
+        access.visible(user, Posting)
+        .select_related("agency", "agreement")
+        .annotate(
+            accepted=Count("applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED), distinct=True)
+        )
+    )
+    if agency:
+        qs = qs.filter(agency_id=agency)
+    if starts_after:
+        qs = qs.filter(start_date__gte=starts_after)
+    if remote is not None:
+        qs = qs.filter(is_remote=remote)
+    if paid is not None:
+        qs = qs.filter(is_paid=paid)
+    if status:
+        qs = qs.filter(status=status)
+    if eligible_only:
+        qs = qs.filter(status=PostingStatus.OPEN)
+        membership = rules.student_membership(user)
+        if membership is not None:
+            qs = qs.filter(institutions=membership.organization_id)
+            level = rules.level_of(membership)
+            if level:
+                qs = qs.filter(Q(grade_levels=[]) | Q(grade_levels__contains=level))
+    if access.organization_ids(user, role=Role.STUDENT):
+        mine = Application.objects.filter(posting=OuterRef("pk"), student=user)
+        qs = qs.annotate(applied=Exists(mine))
+    return qs.order_by("apply_by", "title", "pk")
+
+
+def posting_detail_for(user, pk) -> Posting:
+    return access.get_visible_or_404(
+        user,
+        Posting,
+        pk=pk,
+    )
+
+
+def application_list_for(user, *, posting=None, status=None, mine=False) -> QuerySet[Application]:
+    qs = access.visible(user, Application).select_related(
+        "posting__agency", "posting__agreement", "student", "institution"
+    )
+    if mine:
+        qs = qs.filter(student=user)
+    if posting:
+        qs = qs.filter(posting_id=posting)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.prefetch_related("posting__agreement__parties").order_by("-submitted_at", "-created_at", "-pk")
+
+
+def application_detail_for(user, pk) -> Application:
+    qs = (
+        access.visible(user, Application)
+        .select_related("posting__agency", "posting__agreement", "student", "institution")
+        .prefetch_related(
+            "posting__agreement__parties",
+            Prefetch("transitions", queryset=ApplicationTransition.objects.select_related("by")),
+            "interviews",
+            "offers",
+        )
+    )
+    try:
+        return qs.get(pk=pk)
+    except (Application.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No application matches the given query.") from error
+
+
+def pipeline_counts(user, posting: Posting) -> dict[str, int]:
+    counts = dict(
+        access.visible(user, Application)
+        .filter(posting=posting)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in ApplicationStatus.values if status != ApplicationStatus.DRAFT}
+
+
+def accepted_count(posting: Posting) -> int:
+    return Application.objects.filter(posting=posting, status=ApplicationStatus.ACCEPTED).count()
+
+
+def placement_list_for(user, *, status=None, mentor=None, student=None) -> QuerySet[Placement]:
+    qs = access.visible(user, Placement).select_related(
+        "posting__agency", "posting__agreement", "student", "mentor", "application__institution"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if mentor:
+        qs = qs.filter(mentor_id=mentor)
+    if student:
+        qs = qs.filter(student_id=student)
+    consent = GuardianConsent.objects.filter(placement=OuterRef("pk"), status=ConsentStatus.GRANTED)
+    return (
+        _hours_totals(qs)
+        .annotate(consent_granted=Exists(consent))
+        .prefetch_related("posting__agreement__parties")
+        .order_by("-start_date", "pk")
+    )
+
+
+def placement_detail_for(user, pk) -> Placement:
+    qs = placement_list_for(user).prefetch_related(
+        Prefetch("consents", queryset=GuardianConsent.objects.select_related("named_by", "recorded_by")),
+        Prefetch("check_ins", queryset=CheckIn.objects.select_related("recorded_by")),
+        "evaluations",
+    )
+    try:
+        return qs.get(pk=pk)
+    except (Placement.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No placement matches the given query.") from error
+
+
+def hours_for(user, placement: Placement, *, status=None) -> QuerySet[HoursEntry]:
+    qs = access.visible(user, HoursEntry).filter(placement=placement).select_related("reviewed_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-day", "-pk")
+
+
+def hours_list_for(user, *, status=None, placement=None) -> QuerySet[HoursEntry]:
+    qs = access.visible(user, HoursEntry).select_related("placement__student", "placement__mentor", "reviewed_by")
+    if status:
+        qs = qs.filter(status=status)
+    if placement:
+        qs = qs.filter(placement_id=placement)
+    return qs.order_by("-day", "-pk")
+
+
+def hours_to_approve(user) -> QuerySet[HoursEntry]:
+    return hours_list_for(user, status=HoursStatus.SUBMITTED).filter(placement__mentor=user)
+
+
+def check_ins_due(user, *, today: date, within_days: int = 7) -> QuerySet[CheckIn]:
+    return (
+        access.visible(user, CheckIn)
+        .filter(
+            placement__mentor=user,
+            placement__status=PlacementStatus.ACTIVE,
+            status=CheckInStatus.SCHEDULED,
+            due_on__lte=today + timedelta(days=within_days),
+        )
+        .select_related("placement__student")
+        .order_by("due_on", "pk")
+    )
+
+
+def clearance_list_for(user, *, officer=None, agency=None) -> QuerySet[Clearance]:
+    qs = access.visible(user, Clearance).select_related("officer", "kind__agency", "verified_by")
+    if officer:
+        qs = qs.filter(officer_id=officer)
+    if agency:
+        qs = qs.filter(kind__agency_id=agency)
+    return qs.order_by("expires_on", "pk")
+
+
+def officers_of(agency) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organization=agency, memberships__role=Role.OFFICER, memberships__is_active=True, is_active=True
+    ).distinct()
+
+
+def record_accesses_list_for(user, *, student=None) -> QuerySet[StudentRecordAccess]:
+    qs = access.visible(user, StudentRecordAccess).select_related("viewer", "student", "agreement")
+    if student:
+        qs = qs.filter(student_id=student)
+    return qs.order_by("-at", "-pk")
+
+
+# Pages.
+
+
+def postable_agreements(user) -> QuerySet:
+    """Active agreements under which ``user`` may post internships: those with an agency party
+    they coordinate (every active agreement for an admin)."""
+    qs = agreements_for(user).filter(status=AgreementStatus.ACTIVE)
+    if not access.is_admin(user):
+        qs = qs.filter(
+            parties__organization_id__in=access.organization_ids(user, role=Role.COORDINATOR),
+            parties__role=PartyRole.LEAD_AGENCY,
+        )
+    return qs.prefetch_related("parties__organization").distinct().order_by("title", "pk")
+
+
+def posting_agency_for(user, agreement):
+    """The agency party of ``agreement`` that ``user`` posts for (an admin: the lead agency)."""
+    agencies = [p.organization for p in agreement.parties.all() if p.organization.is_agency]
+    if not access.is_admin(user):
+        coordinated = access.organization_ids(user, role=Role.COORDINATOR)
+        agencies = [a for a in agencies if a.pk in coordinated]
+    return agencies[0] if agencies else None
+
+
+def agreement_institutions(agreements):
+    """The institutions that are parties of any of ``agreements`` (a posting's checkboxes)."""
+    return (
+        Organization.objects.filter(
+            agreement_parties__agreement__in=agreements, agreement_parties__role=PartyRole.INSTITUTION
+        )
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+def posting_agencies_for(user):
+    """The agencies of the postings ``user`` sees (the list's filter)."""
+    return Organization.objects.filter(pk__in=access.visible(user, Posting).values("agency_id")).order_by("name")
+
+
+def application_postings_for(user):
+    """The postings of the applications ``user`` sees (the pipeline's filter)."""
+    return Posting.objects.filter(pk__in=access.visible(user, Application).values("posting_id")).order_by("title", "pk")
+
+
+def own_application(user, posting) -> Application | None:
+    return Application.objects.filter(posting=posting, student=user).first()
+
+
+def share_data_terms(records) -> None:
+    """Read the data-sharing terms of every agreement behind ``records`` (applications or
+    placements) in one query and cache them on each row's agreement, so a list page asks
+    ``visible_fields`` per row without a query per row."""
+    agreements = {}
+    for record in records:
+        agreement = record.posting.agreement
+        agreements.setdefault(agreement.pk, []).append(agreement)
+    if not agreements:
+        return
+    shared = {pk: set() for pk in agreements}
+    for agreement_id, category in DataSharingTerm.objects.filter(
+        agreement_id__in=list(agreements), direction__in=[DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH]
+    ).values_list("agreement_id", "category"):
+        shared[agreement_id].add(category)
+    for pk, instances in agreements.items():
+        for agreement in instances:
+            agreement._shared_categories = shared[pk]
+
+
+def placement_for_guardian(user, pk) -> Placement:
+    """A placement whose consent ``user`` may act on: its people, and the student's school staff
+    (who see its consent, not the placement page)."""
+    consents = access.visible(user, GuardianConsent).values("placement_id")
+    placements = access.visible(user, Placement).values("pk")
+    qs = Placement.objects.filter(Q(pk__in=placements) | Q(pk__in=consents)).select_related(
+        "posting__agency", "student", "application__institution"
+    )
+    try:
+        return qs.get(pk=pk)
+    except (Placement.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404("No placement matches the given query.") from error
+
+
+def coordinated_agencies(user):
+    """Agencies whose clearances ``user`` keeps: those they coordinate (every agency for an admin)."""
+    qs = Organization.objects.filter(kind=OrganizationKind.AGENCY)
+    if not access.is_admin(user):
+        qs = qs.filter(pk__in=access.organization_ids(user, role=Role.COORDINATOR))
+    return qs.order_by("name", "pk")
+
+
+def officers_of_agencies(agencies) -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            memberships__organization__in=agencies,
+            memberships__role=Role.OFFICER,
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+
+
+def eligible_postings(user, qs: QuerySet[Posting]) -> QuerySet[Posting]:
+    """Narrow ``qs`` to the open postings a student's school and level may apply to (the age is
+    checked on the posting's page). Written to run on SQLite as well as PostgreSQL: a JSON list's
+    text holds ``"11"`` when the level is in it."""
+    qs = qs.filter(status=PostingStatus.OPEN)
+    membership = rules.student_membership(user)
+    if membership is None:
+        return qs
+    qs = qs.filter(institutions=membership.organization_id)
+    level = rules.level_of(membership)
+    if level:
+        qs = qs.filter(Q(grade_levels=[]) | Q(grade_levels__icontains=json.dumps(level)))
+    return qs
