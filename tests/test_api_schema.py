@@ -34,7 +34,7 @@ def coordinator_token(db, keep_test_connection):
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, coordinator_token):
     # Every check but one: "positive data acceptance" takes any integer id as valid, while
     # an id outside the caller's scope is rightly refused with a field error (400).
