@@ -14,6 +14,7 @@ from evaluations.models import (
     Distribution,
     Measurement,
     Metric,
+    Question,
     Response,
     Snapshot,
     Survey,
@@ -79,6 +80,11 @@ def templates_for(user) -> QuerySet[SurveyTemplate]:
     if access.is_admin(user) or adult_organization_ids(user):
         return SurveyTemplate.objects.all()
     return SurveyTemplate.objects.none()
+
+
+@access.scope_for(Question)
+def questions_for(user) -> QuerySet[Question]:
+    return Question.objects.filter(template__in=templates_for(user))
 
 
 @access.scope_for(SurveyInvitation)
