@@ -326,6 +326,10 @@ SPECTACULAR_SETTINGS = {
         "PlacementStatusEnum": "internships.enums.PlacementStatus",
         "HoursStatusEnum": "internships.enums.HoursStatus",
         "CheckInStatusEnum": "internships.enums.CheckInStatus",
+        "TargetStatusEnum": "evaluations.enums.TargetStatus",
+        "TargetDirectionEnum": "evaluations.enums.Direction",
+        "MeasurementStatusEnum": "evaluations.enums.MeasurementStatus",
+        "SurveyStatusEnum": "evaluations.enums.SurveyStatus",
     },
 }
 
