@@ -33,7 +33,7 @@ from partnerships.models import Agreement
 from programs import services as program_services
 from programs.demo import _first_open_slot
 from programs.enums import LocationKind
-from programs.models import Program, Session
+from programs.models import Facilitation, Program, Session
 
 SCHOOLS_AGREEMENT = "Riverside PD – RUSD Prevention Education MOU"
 UNIVERSITY_AGREEMENT = "Riverside PD – State University Internship Agreement"
@@ -199,6 +199,11 @@ def _deliver(*, program, school, days_ago, facilitators, capacity, bookings, use
         location_kind=kind,
         school=host,
         venue="" if host else "Riverside PD Community Center, 3200 Market St",
+    )
+    # The facilitators' bookings of their time move with the session (the overlap constraint
+    # on PostgreSQL reads these rows, not the session's).
+    Facilitation.objects.filter(session=session).update(
+        starts_at=past, ends_at=past + timedelta(minutes=program.duration_minutes)
     )
     session.refresh_from_db()
     return program_services.record_attendance(

@@ -1,6 +1,7 @@
 """Factories for surveys: a delivered session with bookings and facilitators, a completed
 placement, invitations whose raw token the test keeps, and responses given through the service."""
 
+import itertools
 import re
 import secrets
 from datetime import timedelta
@@ -43,9 +44,14 @@ def facilitate(session: Session, officer) -> Facilitation:
     )
 
 
+_EARLIER = itertools.count(1)
+
+
 def world_delivered(world, *, seats=20, **fields) -> Session:
     """A delivered session of world.agency with school A: a confirmed class booked by staff A,
-    facilitated by the world's officer."""
+    facilitated by the world's officer. Sessions made one after another end two hours apart,
+    so the officer is never in two at once (PostgreSQL's exclusion constraint would refuse it)."""
+    fields.setdefault("ended_ago", timedelta(hours=2 * (next(_EARLIER) % 10 + 1)))
     session = delivered_session(world.agency, world.school_a, **fields)
     booking(session, institution=world.school_a, by=world.staff_a, seats=seats)
     facilitate(session, world.officer)
