@@ -41,19 +41,27 @@ SCALE_LABELS = {
 
 
 def _no_referrer(response):
+    """For a response whose URL holds the token: the next page must not learn it from a Referer."""
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _gone(request, error: DomainError):
-    return _no_referrer(
-        render(
-            request,
-            "evaluations/respond/gone.html",
-            {"message": error.message, "explanation": GONE_EXPLANATIONS.get(error.code, ""), "code": error.code},
-            status=410,
-        )
+def _same_origin_referrer(response):
+    """For the pages after the token left the URL: no Referer leaves the site, and the browser's
+    own form posts keep their Origin (under no-referrer Chromium sends "Origin: null", which
+    Django's CSRF check refuses)."""
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _gone(request, error: DomainError, *, at_token_url=False):
+    page = render(
+        request,
+        "evaluations/respond/gone.html",
+        {"message": error.message, "explanation": GONE_EXPLANATIONS.get(error.code, ""), "code": error.code},
+        status=410,
     )
+    return _no_referrer(page) if at_token_url else _same_origin_referrer(page)
 
 
 def _questions(survey, values: dict, errors: dict) -> list[dict]:
@@ -87,7 +95,7 @@ def survey_open(request, token):
     try:
         surveys.invitation_for_token(token)
     except DomainError as error:
-        return _gone(request, error)
+        return _gone(request, error, at_token_url=True)
     request.session[SESSION_KEY] = token
     return _no_referrer(redirect("evaluations:survey_respond"))
 
@@ -120,8 +128,8 @@ def survey_respond(request):
             return _gone(request, error)
         else:
             request.session.pop(SESSION_KEY, None)
-            return _no_referrer(render(request, "evaluations/respond/thanks.html", {"survey": survey}))
-    return _no_referrer(
+            return _same_origin_referrer(render(request, "evaluations/respond/thanks.html", {"survey": survey}))
+    return _same_origin_referrer(
         render(
             request,
             "evaluations/respond/form.html",

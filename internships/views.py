@@ -1265,12 +1265,22 @@ def record_access_list(request):
 
 
 def _no_referrer(response):
+    """For a response whose URL holds the token: the next page must not learn it from a Referer."""
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _consent_gone(request, message=None):
-    return _no_referrer(render(request, "internships/consent_gone.html", {"message": message}, status=410))
+def _same_origin_referrer(response):
+    """For the pages after the token left the URL: no Referer leaves the site, and the browser's
+    own form posts keep their Origin (under no-referrer Chromium sends "Origin: null", which
+    Django's CSRF check refuses, and the guardian could not answer)."""
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _consent_gone(request, message=None, *, at_token_url=False):
+    page = render(request, "internships/consent_gone.html", {"message": message}, status=410)
+    return _no_referrer(page) if at_token_url else _same_origin_referrer(page)
 
 
 @login_not_required
@@ -1279,7 +1289,7 @@ def _consent_gone(request, message=None):
 def consent_open(request, token):
     """The emailed link: keep the token in the session and take it out of the URL at once."""
     if services.consent_for_token(token) is None:
-        return _consent_gone(request)
+        return _consent_gone(request, at_token_url=True)
     request.session[CONSENT_SESSION_KEY] = token
     return _no_referrer(redirect("internships:consent_respond"))
 
@@ -1312,12 +1322,12 @@ def consent_respond(request):
                 _apply_error(form, error)
             else:
                 request.session.pop(CONSENT_SESSION_KEY, None)
-                return _no_referrer(
+                return _same_origin_referrer(
                     render(request, "internships/consent_done.html", {"granted": decided.status == "granted"})
                 )
     placement = consent.placement
     posting = placement.posting
-    return _no_referrer(
+    return _same_origin_referrer(
         render(
             request,
             "internships/consent_respond.html",
