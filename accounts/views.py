@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access, selectors, services
+from accounts import home as home_panels
 from accounts.adapters import INVITATION_SESSION_KEY
-from accounts.enums import Role
 from accounts.forms import InvitationForm
 from accounts.models import Invitation, Membership, Organization
 
@@ -35,16 +35,14 @@ def healthz(request):
 
 @require_GET
 def home(request):
+    """The person's home: their organizations, then every app's panels for their roles."""
     user = request.user
     memberships = selectors.my_memberships(user)
     roles = {m.role for m in memberships}
     context = {
         "memberships": memberships,
-        "coordinated": [m.organization for m in memberships if m.role == Role.COORDINATOR],
-        "is_staff_member": Role.STAFF in roles,
-        "is_officer": Role.OFFICER in roles,
-        "is_student": Role.STUDENT in roles,
         "is_admin": access.is_admin(user),
+        "sections": home_panels.sections_for(user, roles),
     }
     return render(request, "accounts/home.html", context)
 

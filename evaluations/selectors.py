@@ -5,10 +5,12 @@ reads a single response through a scope except the school coordinators who revie
 text (and then only the text, never who wrote it). Students see none of it.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
 from accounts import access
 from accounts.enums import Role
+from evaluations.enums import SurveyStatus
 from evaluations.models import (
     Answer,
     Distribution,
@@ -137,4 +139,50 @@ def answers_for(user) -> QuerySet[Answer]:
         ~Q(text=""),
         Q(response__institution_id__in=mine)
         | Q(response__institution__isnull=True, response__survey__agreement_id__in=schools_agreements),
+    )
+
+
+# Homes: each read is bounded (a grouped aggregate or a fixed number of rows).
+
+
+def current_targets(user, *, today, limit: int) -> list[Target]:
+    """Targets of the agreements the user coordinates whose period includes ``today``."""
+    return list(
+        Target.objects.filter(agreement__in=managed_agreements(user), period_start__lte=today, period_end__gte=today)
+        .select_related("agreement__lead_agency", "program", "metric")
+        .order_by("period_end", "metric__name", "pk")[:limit]
+    )
+
+
+def satisfaction_by_month(user, *, since) -> dict:
+    """Mean satisfaction answer per month of response, for the agreements the user coordinates.
+    A month with fewer respondents than a survey's default minimum group is left out."""
+    minimum = Survey._meta.get_field("min_group_size").default
+    rows = (
+        Answer.objects.filter(
+            question__measures_satisfaction=True,
+            number__isnull=False,
+            response__survey__agreement__in=managed_agreements(user),
+            response__submitted_on__gte=since,
+        )
+        .annotate(month=TruncMonth("response__submitted_on"))
+        .order_by()
+        .values("month")
+        .annotate(mean=Avg("number"), respondents=Count("response", distinct=True))
+    )
+    return {row["month"]: row["mean"] for row in rows if row["respondents"] >= minimum}
+
+
+def waiting_invitations(user, *, now, limit: int) -> list[SurveyInvitation]:
+    """The user's own invitations still to answer: unused, not withdrawn, survey open."""
+    return list(
+        SurveyInvitation.objects.filter(
+            user=user,
+            used_on__isnull=True,
+            withdrawn=False,
+            survey__status=SurveyStatus.OPEN,
+            survey__closes_at__gt=now,
+        )
+        .select_related("survey")
+        .order_by("survey__closes_at", "pk")[:limit]
     )

@@ -528,3 +528,81 @@ def eligible_postings(user, qs: QuerySet[Posting]) -> QuerySet[Posting]:
     if level:
         qs = qs.filter(Q(grade_levels=[]) | Q(grade_levels__icontains=json.dumps(level)))
     return qs
+
+
+# Homes: each read is bounded (a count, a grouped aggregate or a fixed number of rows).
+
+
+def application_stage_counts(user) -> dict[str, int]:
+    """Applications the user sees, per stage (drafts are the student's own business)."""
+    counts = dict(
+        access.visible(user, Application)
+        .exclude(status=ApplicationStatus.DRAFT)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in ApplicationStatus.values if status != ApplicationStatus.DRAFT}
+
+
+def pending_placement_count(user) -> int:
+    """Placements waiting for a guardian's consent or a mentor (the list's "pending" filter)."""
+    return access.visible(user, Placement).filter(status=PlacementStatus.PENDING).count()
+
+
+def expiring_clearance_count(user, *, today: date, within_days: int = 60) -> int:
+    return (
+        access.visible(user, Clearance)
+        .filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=within_days))
+        .count()
+    )
+
+
+def missed_check_in_count(user, *, today: date) -> int:
+    """Check-ins of running placements marked missed, or still scheduled after their day."""
+    return (
+        access.visible(user, CheckIn)
+        .filter(placement__status=PlacementStatus.ACTIVE)
+        .filter(Q(status=CheckInStatus.MISSED) | Q(status=CheckInStatus.SCHEDULED, due_on__lt=today))
+        .count()
+    )
+
+
+def mentored_placements(user, *, limit: int) -> list[Placement]:
+    """The running placements the user mentors, with hours approved and waiting."""
+    return list(
+        placement_list_for(user, mentor=user.pk)
+        .filter(status__in=[PlacementStatus.PENDING, PlacementStatus.ACTIVE, PlacementStatus.SUSPENDED])
+        .order_by("end_date", "pk")[:limit]
+    )
+
+
+def own_clearances(user, *, limit: int) -> list[Clearance]:
+    return list(clearance_list_for(user, officer=user.pk)[:limit])
+
+
+def own_applications(user, *, limit: int) -> list[Application]:
+    return list(
+        access.visible(user, Application)
+        .filter(student=user)
+        .select_related("posting__agency")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def postings_to_apply(user, *, today: date, limit: int) -> list[Posting]:
+    """Open postings the student may apply to and has not applied to yet, soonest deadline first."""
+    qs = eligible_postings(user, access.visible(user, Posting)).filter(apply_by__gte=today)
+    return list(
+        qs.exclude(applications__student=user).select_related("agency").order_by("apply_by", "title", "pk")[:limit]
+    )
+
+
+def own_placements(user, *, limit: int) -> list[Placement]:
+    """The student's own placements, current first, with hours approved and waiting."""
+    return list(
+        placement_list_for(user, student=user.pk)
+        .filter(status__in=[PlacementStatus.PENDING, PlacementStatus.ACTIVE, PlacementStatus.SUSPENDED])
+        .order_by("start_date", "pk")[:limit]
+    )

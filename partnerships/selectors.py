@@ -206,3 +206,17 @@ def partner_people(user):
         .exclude(memberships__role=Role.STUDENT)
         .distinct()
     )
+
+
+# The coordinator's home: each count is the length of the agreement list behind its link.
+
+
+def attention_counts(user, *, today=None) -> dict[str, int]:
+    """Drafts still incomplete, agreements ending within 90 days, reviews due, overdue action items."""
+    today = today or timezone.localdate()
+    return {
+        "incomplete": agreement_list_for(user, status="draft", incomplete=True, today=today).count(),
+        "expiring": agreement_list_for(user, expiring_within=90, today=today).count(),
+        "review_due": agreement_list_for(user, review_due=True, today=today).count(),
+        "overdue_items": action_items_for(user).filter(done_at__isnull=True, due_on__lt=today).count(),
+    }

@@ -2,8 +2,8 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts import access
@@ -273,3 +273,92 @@ def school_days(institution, first: date, last: date) -> set[date]:
             days.add(day)
         day += timedelta(days=1)
     return days
+
+
+# Homes: each read is bounded (a count, a grouped aggregate or a fixed number of rows).
+
+
+def coordinated_agreements(user):
+    """Agreements with a party the user coordinates (every agreement for an admin)."""
+    qs = agreements_for(user)
+    if access.is_admin(user):
+        return qs
+    return qs.filter(
+        pk__in=AgreementParty.objects.filter(
+            organization_id__in=access.organization_ids(user, role=Role.COORDINATOR)
+        ).values("agreement_id")
+    )
+
+
+def open_request_count(user) -> int:
+    return session_requests_for(user).filter(status="open").count()
+
+
+def upcoming_sessions_of_agreements(user, *, limit: int) -> list[Session]:
+    """The next scheduled sessions of the agreements the user coordinates."""
+    return list(
+        session_list_for(user)
+        .filter(program__agreement__in=coordinated_agreements(user))
+        .select_related("program__agreement")[:limit]
+    )
+
+
+def delivery_by_month(user, *, since: date) -> dict[date, dict]:
+    """Per month since ``since`` (first day): sessions delivered, their seats and confirmed seats,
+    and students reached (attendance of confirmed bookings), for the agreements the user coordinates."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    sessions = Session.objects.filter(
+        program__agreement__in=coordinated_agreements(user),
+        status=SessionStatus.DELIVERED,
+        starts_at__gte=start,
+    )
+    months: dict[date, dict] = {}
+    for row in (
+        sessions.annotate(month=TruncMonth("starts_at"))
+        .order_by()
+        .values("month")
+        .annotate(delivered=Count("pk"), capacity=Sum("capacity_seats"), confirmed=Sum("confirmed_seats"))
+    ):
+        months[_month_of(row["month"])] = {**row, "reached": 0}
+    for row in (
+        Booking.objects.filter(session__in=sessions, status=BookingStatus.CONFIRMED)
+        .annotate(month=TruncMonth("session__starts_at"))
+        .order_by()
+        .values("month")
+        .annotate(reached=Coalesce(Sum("attended_count"), 0))
+    ):
+        months.setdefault(_month_of(row["month"]), {"delivered": 0, "capacity": 0, "confirmed": 0})["reached"] = row[
+            "reached"
+        ]
+    return months
+
+
+def _month_of(value) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def upcoming_bookings_of(user, *, limit: int) -> list[Booking]:
+    """The next live bookings of the institutions the user books for, with waitlist positions."""
+    schools = access.organization_ids(user, role=Role.STAFF)
+    return list(
+        booking_list_for(user)
+        .filter(
+            institution_id__in=schools,
+            session__starts_at__gte=timezone.now(),
+            session__status=SessionStatus.SCHEDULED,
+            status__in=[BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED],
+        )
+        .order_by("session__starts_at", "pk")[:limit]
+    )
+
+
+def facilitated_sessions(user, *, limit: int) -> list[Session]:
+    """The next scheduled sessions the user facilitates, flagged for the join link."""
+    qs = Session.objects.filter(
+        pk__in=Facilitation.objects.filter(officer_id=user.pk).values("session_id"),
+        starts_at__gte=timezone.now(),
+        status=SessionStatus.SCHEDULED,
+    )
+    return list(with_join_link_flag(qs, user).select_related("program", "school").order_by("starts_at", "pk")[:limit])
