@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
@@ -29,6 +30,8 @@ urlpatterns = [
     path("", account_views.landing, name="landing"),
     path("home/", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    # The language switch of the public token pages: a guardian or a respondent has no account.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),

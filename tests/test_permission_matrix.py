@@ -43,6 +43,7 @@ def _message(world):
 PAGES = {
     "landing": Row("GET", {"anonymous": 200, **dict.fromkeys(SIGNED_IN, 302)}),
     "healthz": Row("GET", everyone(200)),
+    "set_language": Row("POST", everyone(302), data=lambda w: {"language": "es", "next": "/"}),
     "home": Row("GET", signed_in(200)),
     "accounts:organization_list": Row(
         "GET",
