@@ -85,6 +85,21 @@ def world(db) -> World:
     )
 
 
+@pytest.fixture(autouse=True)
+def _builtin_evaluation_data(request):
+    """Migration 0002 ships the built-in metrics and survey templates, but a transactional test
+    empties every table: a test with database access gets them back first (two queries when
+    they are there)."""
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
+        request.fixturenames
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from evaluations import defaults
+
+    defaults.install()
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
