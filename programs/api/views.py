@@ -5,6 +5,8 @@ the caller's scope is 404 (an id in the body outside it, a 400 on that field) be
 is read; a visible object the caller may not change is 403 before the rest of the body is
 validated; then field errors (400) and the services' refusals (400/409)."""
 
+from datetime import UTC
+
 from django import forms
 from django.db.models import F, Q
 from django_filters import fields as filter_fields
@@ -50,7 +52,8 @@ class _MomentFormField(filter_fields.IsoDateTimeField):
             raise forms.ValidationError(s.MomentField.default_error_messages["range"]) from None
         if moment is not None and not s.EARLIEST_YEAR <= moment.year <= s.LATEST_YEAR:
             raise forms.ValidationError(s.MomentField.default_error_messages["range"])
-        return moment
+        # In UTC: Python takes any offset under 24 h, PostgreSQL none beyond 15:59 ("+19:05" was a 500).
+        return moment.astimezone(UTC) if moment is not None else None
 
 
 class MomentFilter(filters.IsoDateTimeFilter):
