@@ -134,7 +134,7 @@ def posting_list(request):
         qs = selectors.eligible_postings(user, qs)
     return render(
         request,
-        "internships/posting_list.html",
+        "internships/posting_list.html#results" if request.htmx else "internships/posting_list.html",
         {
             "page": _page(request, qs),
             "form": form,
@@ -1051,6 +1051,12 @@ def hours_correct(request, pk):
     )
 
 
+def _hours_section(request, placement_pk, **bound):
+    """An htmx answer to approve or return: the hours table, the totals and the messages, not the page."""
+    placement = _placement(request.user, placement_pk)
+    return render(request, "internships/placement_detail.html#hours", _placement_context(request, placement, **bound))
+
+
 @require_POST
 def hours_approve(request, pk):
     user = request.user
@@ -1063,6 +1069,8 @@ def hours_approve(request, pk):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Hours approved."))
+    if request.htmx:
+        return _hours_section(request, entry.placement_id)
     return redirect("internships:placement_detail", pk=entry.placement_id)
 
 
@@ -1080,8 +1088,12 @@ def hours_return(request, pk):
             _apply_error(form, error)
         else:
             messages.success(request, _("Hours returned to the student with your comment."))
+            if request.htmx:
+                return _hours_section(request, entry.placement_id)
             return redirect("internships:placement_detail", pk=entry.placement_id)
     errors = " ".join(e for errors in form.errors.values() for e in errors)
+    if request.htmx:  # htmx swaps only 2xx answers; the error is shown in the row, as an alert
+        return _hours_section(request, entry.placement_id, return_errors={entry.pk: errors})
     placement = _placement(user, entry.placement_id)
     return _render_placement(request, placement, status=400, return_errors={entry.pk: errors})
 

@@ -67,7 +67,7 @@ def catalog(request):
     )
     return render(
         request,
-        "programs/catalog.html",
+        "programs/catalog.html#results" if request.htmx else "programs/catalog.html",
         {
             "page": _page(request, qs),
             "form": form,
@@ -186,7 +186,7 @@ def session_list(request):
     )
     return render(
         request,
-        "programs/session_list.html",
+        "programs/session_list.html#results" if request.htmx else "programs/session_list.html",
         {"page": _page(request, qs), "form": form, "query": _query_without_page(request)},
         status=200 if form.is_valid() or not request.GET else 400,
     )
@@ -248,6 +248,11 @@ def _rerender(request, session, **bound):
     return render(request, "programs/session_detail.html", _session_context(request, session, **bound), status=400)
 
 
+def _booking_panel(request, session, **bound):
+    """An htmx answer to book or cancel: the booking panel, the session's facts and the messages."""
+    return render(request, "programs/session_detail.html#booking", _session_context(request, session, **bound))
+
+
 @require_GET
 def session_detail(request, pk):
     session = _session(request.user, pk)
@@ -275,7 +280,11 @@ def session_book(request, pk):
                     _("The session is full: your group is on the waitlist (position %(n)s).")
                     % {"n": selectors.waitlist_position(booking)},
                 )
+            if request.htmx:
+                return _booking_panel(request, _session(request.user, session.pk))
             return redirect("programs:session_detail", pk=session.pk)
+    if request.htmx:  # htmx swaps only 2xx answers; the errors are in the panel, next to their fields
+        return _booking_panel(request, session, booking_form=form)
     return _rerender(request, session, booking_form=form)
 
 
@@ -418,6 +427,8 @@ def booking_cancel(request, pk):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Booking cancelled; the seats are freed."))
+    if request.htmx:
+        return _booking_panel(request, _session(request.user, booking.session_id))
     return redirect("programs:session_detail", pk=booking.session_id)
 
 
