@@ -17,6 +17,7 @@ WAITING = (
     ApplicationStatus.INTERVIEW,
     ApplicationStatus.OFFERED,
 )
+RENEWAL_DAYS = CLEARANCE_RENEWAL_WINDOW.days
 
 
 def panels(user, roles):
@@ -48,16 +49,15 @@ def _coordinator(user, today):
             selectors.pending_placement_count(user),
             home.link("internships:placement_list", status=PlacementStatus.PENDING),
         ),
-        # The clearance list is ordered by expiry: the ones to renew come first.
         home.item(
-            _("mentor clearances expiring within 60 days"),
-            selectors.expiring_clearance_count(user, today=today),
-            home.link("internships:clearance_list"),
+            _("mentor clearances to renew (expiring within 60 days or just expired)"),
+            selectors.expiring_clearance_count(user, today=today, within_days=RENEWAL_DAYS),
+            home.link("internships:clearance_list", expiring=RENEWAL_DAYS),
         ),
         home.item(
-            _("check-ins missed in active placements"),
+            _("active placements with a missed check-in"),
             selectors.missed_check_in_count(user, today=today),
-            home.link("internships:placement_list", status=PlacementStatus.ACTIVE),
+            home.link("internships:placement_list", missed_check_ins=1),
         ),
     ]
     attention = {"id": "home-internships-attention", "title": _("Internships needing attention"), "items": items}

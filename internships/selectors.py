@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from accounts import access
 from accounts.enums import OrganizationKind, Role
@@ -226,6 +227,35 @@ def access_purpose(user, record) -> str:
     return AccessPurpose.REVIEW
 
 
+# Rules shared by a home's count and the list its link opens (one predicate, two callers).
+
+# A clearance that expired this recently still counts among those to renew (the expiry warning
+# of ``services.send_clearance_warnings`` looks back as far).
+JUST_EXPIRED = timedelta(days=14)
+
+
+def clearances_to_renew(qs: QuerySet[Clearance], *, today: date, within_days: int) -> QuerySet[Clearance]:
+    """Of ``qs``, the clearances to renew: expiring within ``within_days`` days or expired in the
+    last two weeks, and not yet renewed (no later clearance of the same kind for the officer)."""
+    renewed = Clearance.objects.filter(
+        officer_id=OuterRef("officer_id"), kind_id=OuterRef("kind_id"), expires_on__gt=OuterRef("expires_on")
+    )
+    return qs.filter(
+        ~Exists(renewed),
+        expires_on__gte=today - JUST_EXPIRED,
+        expires_on__lte=today + timedelta(days=within_days),
+    )
+
+
+def with_missed_check_ins(qs: QuerySet[Placement], *, today: date) -> QuerySet[Placement]:
+    """Of ``qs``, the active placements with a check-in marked missed or still scheduled after its day."""
+    missed = CheckIn.objects.filter(
+        Q(status=CheckInStatus.MISSED) | Q(status=CheckInStatus.SCHEDULED, due_on__lt=today),
+        placement_id=OuterRef("pk"),
+    )
+    return qs.filter(Exists(missed), status=PlacementStatus.ACTIVE)
+
+
 # Lists and details for pages and the API.
 
 
@@ -324,12 +354,16 @@ def accepted_count(posting: Posting) -> int:
     return Application.objects.filter(posting=posting, status=ApplicationStatus.ACCEPTED).count()
 
 
-def placement_list_for(user, *, status=None, mentor=None, student=None) -> QuerySet[Placement]:
+def placement_list_for(
+    user, *, status=None, mentor=None, student=None, missed_check_ins=False, today: date | None = None
+) -> QuerySet[Placement]:
     qs = access.visible(user, Placement).select_related(
         "posting__agency", "posting__agreement", "student", "mentor", "application__institution"
     )
     if status:
         qs = qs.filter(status=status)
+    if missed_check_ins:
+        qs = with_missed_check_ins(qs, today=today or timezone.localdate())
     if mentor:
         qs = qs.filter(mentor_id=mentor)
     if student:
@@ -389,12 +423,16 @@ def check_ins_due(user, *, today: date, within_days: int = 7) -> QuerySet[CheckI
     )
 
 
-def clearance_list_for(user, *, officer=None, agency=None) -> QuerySet[Clearance]:
+def clearance_list_for(
+    user, *, officer=None, agency=None, expiring_within: int | None = None, today: date | None = None
+) -> QuerySet[Clearance]:
     qs = access.visible(user, Clearance).select_related("officer", "kind__agency", "verified_by")
     if officer:
         qs = qs.filter(officer_id=officer)
     if agency:
         qs = qs.filter(kind__agency_id=agency)
+    if expiring_within is not None:
+        qs = clearances_to_renew(qs, today=today or timezone.localdate(), within_days=expiring_within)
     return qs.order_by("expires_on", "pk")
 
 
@@ -453,7 +491,12 @@ def posting_agencies_for(user):
 
 def application_postings_for(user):
     """The postings of the applications ``user`` sees (the pipeline's filter)."""
-    return Posting.objects.filter(pk__in=access.visible(user, Application).values("posting_id")).order_by("title", "pk")
+    # The choice labels name the agency: joined here, or one query per option.
+    return (
+        Posting.objects.filter(pk__in=access.visible(user, Application).values("posting_id"))
+        .select_related("agency")
+        .order_by("title", "pk")
+    )
 
 
 def own_application(user, posting) -> Application | None:
@@ -552,21 +595,13 @@ def pending_placement_count(user) -> int:
 
 
 def expiring_clearance_count(user, *, today: date, within_days: int = 60) -> int:
-    return (
-        access.visible(user, Clearance)
-        .filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=within_days))
-        .count()
-    )
+    """Clearances to renew (the clearance list's ``?expiring=<days>`` filter)."""
+    return clearances_to_renew(access.visible(user, Clearance), today=today, within_days=within_days).count()
 
 
 def missed_check_in_count(user, *, today: date) -> int:
-    """Check-ins of running placements marked missed, or still scheduled after their day."""
-    return (
-        access.visible(user, CheckIn)
-        .filter(placement__status=PlacementStatus.ACTIVE)
-        .filter(Q(status=CheckInStatus.MISSED) | Q(status=CheckInStatus.SCHEDULED, due_on__lt=today))
-        .count()
-    )
+    """Active placements with a missed check-in (the placement list's ``?missed_check_ins=1`` filter)."""
+    return with_missed_check_ins(access.visible(user, Placement), today=today).count()
 
 
 def mentored_placements(user, *, limit: int) -> list[Placement]:

@@ -65,7 +65,7 @@ CONSENT_LINK_DAYS = 14
 CONSENT_REMINDER_AFTER = (timedelta(days=3), timedelta(days=7))  # at most two reminders
 CLEARANCE_RENEWAL_WINDOW = timedelta(days=60)
 # An expiry warning missed by a skipped beat run still goes out (once: the dedupe key) within this.
-CLEARANCE_EXPIRED_LOOKBACK = timedelta(days=14)
+CLEARANCE_EXPIRED_LOOKBACK = selectors.JUST_EXPIRED  # the dashboard and the clearance list use the same
 CHECK_IN_GRACE = timedelta(days=3)
 OFFER_REMINDER_BEFORE = timedelta(days=2)
 APPLY_BY_REMINDER_DAYS = 3

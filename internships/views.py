@@ -38,6 +38,7 @@ from internships.models import CheckIn, GuardianConsent, HoursEntry, Placement, 
 from partnerships.enums import DataCategory
 
 PAGE_SIZE = 25
+MAX_FILTER_DAYS = 3650  # a list filter counted in days looks at most ten years ahead
 CONSENT_SESSION_KEY = "consent_token"
 
 
@@ -663,7 +664,13 @@ def placement_list(request):
     if bad:
         messages.error(request, _("“%(value)s” is not a placement status; showing all.") % {"value": status})
         status = None
-    page = _page(request, selectors.placement_list_for(user, status=status))
+    missed = request.GET.get("missed_check_ins") or None
+    if missed not in (None, "1"):
+        messages.error(
+            request, _("“%(value)s” is not a missed check-ins filter: use 1; showing all.") % {"value": missed}
+        )
+        bad, missed = True, None
+    page = _page(request, selectors.placement_list_for(user, status=status, missed_check_ins=bool(missed)))
     rows = _shown(user, page)
     mentoring = [p for p in rows if p.mentor_id == user.pk]
     coordinating = [p for p in rows if p.mentor_id != user.pk]
@@ -677,6 +684,7 @@ def placement_list(request):
             "rows": rows,
             "status": status or "",
             "statuses": PlacementStatus.choices,
+            "missed_check_ins": bool(missed),
             "query": _query_without_page(request),
         },
         status=400 if bad else 200,
@@ -1183,11 +1191,26 @@ def evaluation_submit(request, pk):
 # Mentors' clearances.
 
 
-def _clearance_context(request, agencies, **bound):
+def _expiring_filter(request) -> tuple[int | None, bool]:
+    """The clearance list's ``?expiring=<days>``: (days, whether the value was refused)."""
+    value = request.GET.get("expiring") or None
+    if value is None:
+        return None, False
+    if value.isascii() and value.isdigit() and int(value) <= MAX_FILTER_DAYS:
+        return int(value), False
+    messages.error(
+        request,
+        _("“%(value)s” is not a number of days from 0 to %(max)s; showing all clearances.")
+        % {"value": value, "max": MAX_FILTER_DAYS},
+    )
+    return None, True
+
+
+def _clearance_context(request, agencies, *, expiring: int | None = None, **bound):
     user = request.user
     today = timezone.localdate()
     renew_by = today + services.CLEARANCE_RENEWAL_WINDOW
-    page = _page(request, selectors.clearance_list_for(user))
+    page = _page(request, selectors.clearance_list_for(user, expiring_within=expiring, today=today))
     for clearance in page:
         if clearance.expires_on < today:
             clearance.state, clearance.state_label = "expired", _("Expired")
@@ -1196,7 +1219,7 @@ def _clearance_context(request, agencies, **bound):
         else:
             clearance.state, clearance.state_label = "valid", _("Valid")
     keeper = agencies.exists()
-    context = {"page": page, "query": _query_without_page(request), "keeper": keeper}
+    context = {"page": page, "query": _query_without_page(request), "keeper": keeper, "expiring": expiring}
     if keeper:
         kinds = selectors.clearance_kinds_for(user).filter(agency__in=agencies).select_related("agency")
         context.update(
@@ -1211,7 +1234,13 @@ def _clearance_context(request, agencies, **bound):
 @require_GET
 def clearance_list(request):
     agencies = selectors.coordinated_agencies(request.user)
-    return render(request, "internships/clearance_list.html", _clearance_context(request, agencies))
+    expiring, bad = _expiring_filter(request)
+    return render(
+        request,
+        "internships/clearance_list.html",
+        _clearance_context(request, agencies, expiring=expiring),
+        status=400 if bad else 200,
+    )
 
 
 def _keeper_agencies(user):

@@ -161,8 +161,19 @@ class AgreementFilterForm(forms.Form):
     expiring_within = forms.IntegerField(label=_("Expiring within (days)"), min_value=0, max_value=3650, required=False)
     review_due = forms.BooleanField(label=_("Review due"), required=False)
     incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
+    overdue_items = forms.BooleanField(label=_("With overdue action items"), required=False)
+    activated_within = forms.IntegerField(
+        label=_("Activated within (days)"), min_value=0, max_value=3650, required=False
+    )
 
     def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
         if organizations is not None:
             self.fields["party"].queryset = organizations
+
+    def clean_overdue_items(self):
+        # A checkbox reads any text as "on"; a link's ``?overdue_items=`` must be 1 (or on, true).
+        raw = str(self.data.get("overdue_items", "")).lower()
+        if raw not in ("", "0", "1", "on", "true", "false"):
+            raise forms.ValidationError(_("Use 1 to show only agreements with overdue action items."))
+        return self.cleaned_data["overdue_items"]

@@ -1,6 +1,6 @@
 """Reads of agreements for a user, always through the access scope."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -61,8 +61,36 @@ def active_agreements_between(organization_ids) -> QuerySet[Agreement]:
     return Agreement.objects.filter(status="active", parties__organization_id__in=list(organization_ids)).distinct()
 
 
+# Rules shared by the coordinator's home and the agreement list its links open.
+
+
+def _overdue_item(today, prefix: str = "") -> Q:
+    """An action item still open after its due day (``prefix`` reaches it from another model)."""
+    return Q(**{f"{prefix}done_at__isnull": True, f"{prefix}due_on__lt": today})
+
+
+def with_overdue_items(qs: QuerySet[Agreement], *, today) -> QuerySet[Agreement]:
+    """Of ``qs``, the agreements with at least one overdue action item."""
+    return qs.filter(Exists(ActionItem.objects.filter(_overdue_item(today), agreement_id=OuterRef("pk"))))
+
+
+def recently_activated(qs: QuerySet[Agreement], *, today, within_days: int) -> QuerySet[Agreement]:
+    """Of ``qs``, the active agreements activated on one of the last ``within_days`` days or today."""
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=within_days), time.min))
+    return qs.filter(status="active", activated_at__gte=since)
+
+
 def agreement_list_for(
-    user, *, status=None, party=None, expiring_within=None, review_due=False, incomplete=False, today=None
+    user,
+    *,
+    status=None,
+    party=None,
+    expiring_within=None,
+    review_due=False,
+    incomplete=False,
+    overdue_items=False,
+    activated_within=None,
+    today=None,
 ):
     """The agreement list with its health figures, computed in SQL (no per-row queries)."""
     today = today or timezone.localdate()
@@ -73,11 +101,7 @@ def agreement_list_for(
             party_count=Count("parties", distinct=True),
             signature_count=Count("signatures", distinct=True),
             open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True), distinct=True),
-            overdue_items=Count(
-                "action_items",
-                filter=Q(action_items__done_at__isnull=True, action_items__due_on__lt=today),
-                distinct=True,
-            ),
+            overdue_items=Count("action_items", filter=_overdue_item(today, "action_items__"), distinct=True),
             objective_count=Count("objectives", distinct=True),
             data_term_count=Count("data_terms", distinct=True),
             supervision_count=Count("responsibilities", filter=Q(responsibilities__kind="supervision"), distinct=True),
@@ -103,6 +127,10 @@ def agreement_list_for(
         qs = qs.filter(status="active", ends_on__lte=today + timedelta(days=expiring_within))
     if review_due:
         qs = qs.filter(status="active", review_on__lte=today)
+    if overdue_items:
+        qs = with_overdue_items(qs, today=today)
+    if activated_within is not None:
+        qs = recently_activated(qs, today=today, within_days=activated_within)
     return qs
 
 
@@ -211,12 +239,21 @@ def partner_people(user):
 # The coordinator's home: each count is the length of the agreement list behind its link.
 
 
-def attention_counts(user, *, today=None) -> dict[str, int]:
-    """Drafts still incomplete, agreements ending within 90 days, reviews due, overdue action items."""
+def attention_counts(user, *, today=None, newly_active_days: int = 30) -> dict[str, int]:
+    """Drafts still incomplete, agreements ending within 90 days, reviews due, agreements with
+    overdue action items, agreements newly active."""
     today = today or timezone.localdate()
     return {
         "incomplete": agreement_list_for(user, status="draft", incomplete=True, today=today).count(),
         "expiring": agreement_list_for(user, expiring_within=90, today=today).count(),
         "review_due": agreement_list_for(user, review_due=True, today=today).count(),
-        "overdue_items": action_items_for(user).filter(done_at__isnull=True, due_on__lt=today).count(),
+        "overdue_items": agreement_list_for(user, overdue_items=True, today=today).count(),
+        "newly_active": agreement_list_for(user, activated_within=newly_active_days, today=today).count(),
     }
+
+
+def newly_active(user, *, today=None, within_days: int = 30, limit: int) -> list[Agreement]:
+    """The agreements activated most recently (the list's ``?activated_within=<days>``), newest first."""
+    today = today or timezone.localdate()
+    qs = recently_activated(agreements_for(user), today=today, within_days=within_days)
+    return list(qs.select_related("lead_agency").order_by("-activated_at", "-pk")[:limit])

@@ -51,6 +51,8 @@ def agreement_list(request):
         expiring_within=filters.get("expiring_within"),
         review_due=bool(filters.get("review_due")),
         incomplete=bool(filters.get("incomplete")),
+        overdue_items=bool(filters.get("overdue_items")),
+        activated_within=filters.get("activated_within"),
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access, home
 from accounts.enums import Role
 from programs import selectors
-from programs.enums import BookingStatus
+from programs.enums import BookingStatus, RequestStatus
 
 
 def panels(user, roles):
@@ -25,7 +25,7 @@ def _coordinator(user):
     waiting = home.item(
         _("session requests waiting for a decision"),
         selectors.open_request_count(user),
-        home.link("programs:request_list"),
+        home.link("programs:request_list", status=RequestStatus.OPEN),
     )
     attention = {"id": "home-workshops-attention", "title": _("Workshops needing attention"), "items": [waiting]}
     months = home.last_months(timezone.localdate())

@@ -11,7 +11,7 @@ from accounts.enums import Role
 from partnerships.enums import AgreementStatus
 from partnerships.models import AgreementParty
 from partnerships.selectors import agreements_for
-from programs.enums import BlackoutKind, BookingStatus, SessionStatus
+from programs.enums import BlackoutKind, BookingStatus, RequestStatus, SessionStatus
 from programs.models import (
     BlackoutPeriod,
     Booking,
@@ -173,6 +173,15 @@ def booking_list_for(user, *, status=None, session=None) -> QuerySet[Booking]:
     return with_waitlist_position(qs).order_by("session__starts_at", "pk")
 
 
+def request_list_for(user, *, status=None) -> QuerySet[SessionRequest]:
+    """Session requests, newest first; ``status="open"`` is what waits for a decision (the
+    coordinator's home counts this same list)."""
+    qs = access.visible(user, SessionRequest).select_related("program", "institution", "requested_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
 def bookings_of_session(user, session) -> QuerySet[Booking]:
     return booking_list_for(user, session=session).order_by("status", "waitlisted_at", "pk")
 
@@ -291,7 +300,8 @@ def coordinated_agreements(user):
 
 
 def open_request_count(user) -> int:
-    return session_requests_for(user).filter(status="open").count()
+    """The length of the request list filtered to ``?status=open``."""
+    return request_list_for(user, status=RequestStatus.OPEN).count()
 
 
 def upcoming_sessions_of_agreements(user, *, limit: int) -> list[Session]:

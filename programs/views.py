@@ -18,7 +18,7 @@ from accounts import access
 from accounts.errors import DomainError
 from accounts.models import Organization
 from programs import forms, ics, rules, selectors, services
-from programs.enums import BookingStatus, SessionStatus
+from programs.enums import BookingStatus, RequestStatus, SessionStatus
 from programs.models import BlackoutPeriod, Booking, Program, Session, SessionRequest, Term
 
 PAGE_SIZE = 25
@@ -457,12 +457,22 @@ def request_create(request, pk):
 
 @require_GET
 def request_list(request):
-    qs = (
-        access.visible(request.user, SessionRequest)
-        .select_related("program", "institution", "requested_by")
-        .order_by("-created_at", "-pk")
+    status = request.GET.get("status") or None
+    bad_status = status is not None and status not in RequestStatus.values
+    if bad_status:
+        messages.error(request, _("“%(value)s” is not a request status; showing all requests.") % {"value": status})
+        status = None
+    return render(
+        request,
+        "programs/request_list.html",
+        {
+            "page": _page(request, selectors.request_list_for(request.user, status=status)),
+            "status": status or "",
+            "statuses": RequestStatus.choices,
+            "query": _query_without_page(request),
+        },
+        status=400 if bad_status else 200,
     )
-    return render(request, "programs/request_list.html", {"page": _page(request, qs)})
 
 
 def _request(user, pk) -> SessionRequest:

@@ -107,10 +107,13 @@ def test_coordinator_dashboard_numbers_link_to_their_filtered_lists(client, worl
         reverse("partnerships:agreement_list") + "?status=draft&amp;incomplete=1",
         reverse("partnerships:agreement_list") + "?expiring_within=90",
         reverse("partnerships:agreement_list") + "?review_due=1",
-        reverse("programs:request_list"),
+        reverse("partnerships:agreement_list") + "?overdue_items=1",
+        reverse("partnerships:agreement_list") + "?activated_within=30",
+        reverse("programs:request_list") + "?status=open",
         reverse("internships:application_list") + "?status=submitted",
         reverse("internships:placement_list") + "?status=pending",
-        reverse("internships:clearance_list"),
+        reverse("internships:clearance_list") + "?expiring=60",
+        reverse("internships:placement_list") + "?missed_check_ins=1",
     ]:
         assert f'href="{url}"' in body, url
     assert f'<a href="{reverse("internships:application_list")}?status=submitted"><span class="badge">2</span>' in body
