@@ -79,103 +79,158 @@ def _scope(agreement, program, period_start: date, period_end: date) -> _Scope:
     )
 
 
-# Sources: one aggregate query each, returning every figure the computations below need.
+# Sources: one aggregate query each, returning every figure the computations below need, for
+# any number of scopes at once: each scope's figures are aggregates filtered by its own
+# condition, over the rows that match any of them (so a page of targets from many agreements
+# costs the same queries as one).
 
 
-def _sessions(scope: _Scope) -> dict:
-    rows = Session.objects.filter(
-        program__agreement_id=scope.agreement_id,
-        status=SessionStatus.DELIVERED,
-        starts_at__gte=scope.since,
-        starts_at__lt=scope.until,
+def _batched(queryset, scopes, where, figures) -> list[dict]:
+    """``figures`` (name → aggregate for a condition) of each scope, in one query."""
+    conditions = [where(scope) for scope in scopes]
+    union = conditions[0]
+    for condition in conditions[1:]:
+        union |= condition
+    row = queryset.filter(union).aggregate(
+        **{f"{name}__{i}": make(condition) for i, condition in enumerate(conditions) for name, make in figures.items()}
     )
-    if scope.program_id:
-        rows = rows.filter(program_id=scope.program_id)
-    return rows.aggregate(delivered=Count("pk"), capacity=Sum("capacity_seats"), confirmed=Sum("confirmed_seats"))
+    return [{name: row[f"{name}__{i}"] for name in figures} for i in range(len(conditions))]
 
 
-def _bookings(scope: _Scope) -> dict:
-    rows = Booking.objects.filter(
-        status=BookingStatus.CONFIRMED,
-        session__program__agreement_id=scope.agreement_id,
-        session__status=SessionStatus.DELIVERED,
-        session__starts_at__gte=scope.since,
-        session__starts_at__lt=scope.until,
+def _sessions(scopes: list[_Scope]) -> list[dict]:
+    def where(scope):
+        q = Q(program__agreement_id=scope.agreement_id, starts_at__gte=scope.since, starts_at__lt=scope.until)
+        return q & Q(program_id=scope.program_id) if scope.program_id else q
+
+    return _batched(
+        Session.objects.filter(status=SessionStatus.DELIVERED),
+        scopes,
+        where,
+        {
+            "delivered": lambda c: Count("pk", filter=c),
+            "capacity": lambda c: Sum("capacity_seats", filter=c),
+            "confirmed": lambda c: Sum("confirmed_seats", filter=c),
+        },
     )
-    if scope.program_id:
-        rows = rows.filter(session__program_id=scope.program_id)
-    return rows.aggregate(reached=Coalesce(Sum("attended_count"), 0), schools=Count("institution", distinct=True))
 
 
-def _satisfaction(scope: _Scope) -> dict:
-    rows = Answer.objects.filter(
-        question__measures_satisfaction=True,
-        number__isnull=False,
-        response__survey__agreement_id=scope.agreement_id,
-        response__survey__session__starts_at__gte=scope.since,
-        response__survey__session__starts_at__lt=scope.until,
+def _bookings(scopes: list[_Scope]) -> list[dict]:
+    def where(scope):
+        q = Q(
+            session__program__agreement_id=scope.agreement_id,
+            session__starts_at__gte=scope.since,
+            session__starts_at__lt=scope.until,
+        )
+        return q & Q(session__program_id=scope.program_id) if scope.program_id else q
+
+    return _batched(
+        Booking.objects.filter(status=BookingStatus.CONFIRMED, session__status=SessionStatus.DELIVERED),
+        scopes,
+        where,
+        {
+            "reached": lambda c: Coalesce(Sum("attended_count", filter=c), 0),
+            "schools": lambda c: Count("institution", distinct=True, filter=c),
+        },
     )
-    if scope.program_id:
-        rows = rows.filter(response__survey__session__program_id=scope.program_id)
-    return rows.aggregate(mean=Avg("number"))
 
 
-def _invitations(scope: _Scope) -> dict:
-    rows = SurveyInvitation.objects.filter(
-        withdrawn=False,
-        survey__agreement_id=scope.agreement_id,
-        survey__opened_at__gte=scope.since,
-        survey__opened_at__lt=scope.until,
+def _satisfaction(scopes: list[_Scope]) -> list[dict]:
+    def where(scope):
+        q = Q(
+            response__survey__agreement_id=scope.agreement_id,
+            response__survey__session__starts_at__gte=scope.since,
+            response__survey__session__starts_at__lt=scope.until,
+        )
+        return q & Q(response__survey__session__program_id=scope.program_id) if scope.program_id else q
+
+    return _batched(
+        Answer.objects.filter(question__measures_satisfaction=True, number__isnull=False),
+        scopes,
+        where,
+        {"mean": lambda c: Avg("number", filter=c)},
     )
-    if scope.program_id:
-        rows = rows.filter(survey__session__program_id=scope.program_id)
-    return rows.aggregate(sent=Count("pk"), used=Count("pk", filter=Q(used_on__isnull=False)))
+
+
+def _invitations(scopes: list[_Scope]) -> list[dict]:
+    def where(scope):
+        q = Q(
+            survey__agreement_id=scope.agreement_id,
+            survey__opened_at__gte=scope.since,
+            survey__opened_at__lt=scope.until,
+        )
+        return q & Q(survey__session__program_id=scope.program_id) if scope.program_id else q
+
+    return _batched(
+        SurveyInvitation.objects.filter(withdrawn=False),
+        scopes,
+        where,
+        {
+            "sent": lambda c: Count("pk", filter=c),
+            "used": lambda c: Count("pk", filter=c & Q(used_on__isnull=False)),
+        },
+    )
 
 
 # Internships belong to an agreement, not to a program: their figures ignore the program.
 
 
-def _applications(scope: _Scope) -> dict:
-    return Application.objects.filter(
-        posting__agreement_id=scope.agreement_id, submitted_at__gte=scope.since, submitted_at__lt=scope.until
-    ).aggregate(received=Count("pk"))
-
-
-def _placements(scope: _Scope) -> dict:
-    ended_in_period = Q(end__gte=scope.start, end__lte=scope.end)
-    return (
-        Placement.objects.filter(posting__agreement_id=scope.agreement_id)
-        .alias(end=Coalesce("ended_on", "end_date"))
-        .aggregate(
-            started=Count(
-                "pk",
-                filter=Q(start_date__gte=scope.start, start_date__lte=scope.end, status__in=STARTED_STATUSES),
-            ),
-            completed=Count("pk", filter=ended_in_period & Q(status=PlacementStatus.COMPLETED)),
-            ended_early=Count("pk", filter=ended_in_period & Q(status=PlacementStatus.ENDED_EARLY)),
-        )
+def _applications(scopes: list[_Scope]) -> list[dict]:
+    return _batched(
+        Application.objects.all(),
+        scopes,
+        lambda s: Q(posting__agreement_id=s.agreement_id, submitted_at__gte=s.since, submitted_at__lt=s.until),
+        {"received": lambda c: Count("pk", filter=c)},
     )
 
 
-def _hours(scope: _Scope) -> dict:
-    return HoursEntry.objects.filter(
-        placement__posting__agreement_id=scope.agreement_id,
-        status=HoursStatus.APPROVED,
-        day__gte=scope.start,
-        day__lte=scope.end,
-    ).aggregate(approved=Coalesce(Sum("hours"), Decimal(0), output_field=DecimalField()))
+def _placements(scopes: list[_Scope]) -> list[dict]:
+    def where(scope):
+        return Q(posting__agreement_id=scope.agreement_id)
 
+    def ended(scope):
+        return Q(end__gte=scope.start, end__lte=scope.end)
 
-def _check_ins(scope: _Scope) -> dict:
-    # A check-in cancelled because the placement ended was never owed.
-    return (
-        CheckIn.objects.filter(
-            placement__posting__agreement_id=scope.agreement_id,
-            due_on__gte=scope.start,
-            due_on__lte=min(scope.end, scope.today),
+    # Each figure needs its scope's dates, so the conditions are built per scope here.
+    rows = Placement.objects.alias(end=Coalesce("ended_on", "end_date"))
+    union = where(scopes[0])
+    for scope in scopes[1:]:
+        union |= where(scope)
+    aggregates = {}
+    for i, scope in enumerate(scopes):
+        mine = where(scope)
+        aggregates[f"started__{i}"] = Count(
+            "pk",
+            filter=mine & Q(start_date__gte=scope.start, start_date__lte=scope.end, status__in=STARTED_STATUSES),
         )
-        .exclude(status=CheckInStatus.CANCELLED)
-        .aggregate(due=Count("pk"), held=Count("pk", filter=Q(status=CheckInStatus.HELD)))
+        aggregates[f"completed__{i}"] = Count("pk", filter=mine & ended(scope) & Q(status=PlacementStatus.COMPLETED))
+        aggregates[f"ended_early__{i}"] = Count(
+            "pk", filter=mine & ended(scope) & Q(status=PlacementStatus.ENDED_EARLY)
+        )
+    row = rows.filter(union).aggregate(**aggregates)
+    return [{name: row[f"{name}__{i}"] for name in ("started", "completed", "ended_early")} for i in range(len(scopes))]
+
+
+def _hours(scopes: list[_Scope]) -> list[dict]:
+    return _batched(
+        HoursEntry.objects.filter(status=HoursStatus.APPROVED),
+        scopes,
+        lambda s: Q(placement__posting__agreement_id=s.agreement_id, day__gte=s.start, day__lte=s.end),
+        {"approved": lambda c: Coalesce(Sum("hours", filter=c), Decimal(0), output_field=DecimalField())},
+    )
+
+
+def _check_ins(scopes: list[_Scope]) -> list[dict]:
+    # A check-in cancelled because the placement ended was never owed.
+    return _batched(
+        CheckIn.objects.exclude(status=CheckInStatus.CANCELLED),
+        scopes,
+        lambda s: Q(
+            placement__posting__agreement_id=s.agreement_id, due_on__gte=s.start, due_on__lte=min(s.end, s.today)
+        ),
+        {
+            "due": lambda c: Count("pk", filter=c),
+            "held": lambda c: Count("pk", filter=c & Q(status=CheckInStatus.HELD)),
+        },
     )
 
 
@@ -196,15 +251,21 @@ COMPUTATIONS = {
 }
 
 
-def _computed(codes, scope: _Scope) -> dict[str, Decimal | None]:
-    """The values of built-in computations, one query per source they read."""
+def _computed(requests: list[tuple[set, _Scope]]) -> list[dict[str, Decimal | None]]:
+    """The values of built-in computations for each (codes, scope), one query per source read."""
+    by_source = defaultdict(list)
+    for index, (codes, _scope) in enumerate(requests):
+        for source in {COMPUTATIONS[code][0] for code in codes}:
+            by_source[source].append(index)
     figures = {}
-    values = {}
-    for code in codes:
-        source, finish = COMPUTATIONS[code]
-        if source not in figures:
-            figures[source] = source(scope)
-        values[code] = _rounded(finish(figures[source]))
+    for source, indexes in by_source.items():
+        for index, found in zip(indexes, source([requests[i][1] for i in indexes]), strict=True):
+            figures[(source, index)] = found
+    values = []
+    for index, (codes, _scope) in enumerate(requests):
+        values.append(
+            {code: _rounded(COMPUTATIONS[code][1](figures[(COMPUTATIONS[code][0], index)])) for code in codes}
+        )
     return values
 
 
@@ -235,15 +296,28 @@ def compute_many(
     metrics, *, agreement, period_start: date, period_end: date, program=None
 ) -> dict[int, Decimal | None]:
     """The value of each metric (keyed by its id) for the agreement, program and period."""
-    metrics = list(metrics)
-    scope = _scope(agreement, program, period_start, period_end)
-    computed = [m for m in metrics if m.is_computed]
-    by_code = _computed({m.computation for m in computed}, scope)
-    values = {m.pk: by_code[m.computation] for m in computed}
-    manual = [m for m in metrics if not m.is_computed]
-    if manual:
-        values.update(_manual(manual, scope))
-    return values
+    return compute_batch([(metrics, agreement, program, period_start, period_end)])[0]
+
+
+def compute_batch(requests) -> list[dict[int, Decimal | None]]:
+    """``compute_many`` for several (metrics, agreement, program, start, end) at once: still
+    one query per source table, however many agreements, programs and periods are asked for."""
+    requests = [(list(metrics), *rest) for metrics, *rest in requests]
+    scopes = [_scope(agreement, program, start, end) for _, agreement, program, start, end in requests]
+    computed = _computed(
+        [
+            ({m.computation for m in metrics if m.is_computed}, scope)
+            for (metrics, *_), scope in zip(requests, scopes, strict=True)
+        ]
+    )
+    results = []
+    for (metrics, *_), scope, by_code in zip(requests, scopes, computed, strict=True):
+        values = {m.pk: by_code[m.computation] for m in metrics if m.is_computed}
+        manual = [m for m in metrics if not m.is_computed]
+        if manual:
+            values.update(_manual(manual, scope))
+        results.append(values)
+    return results
 
 
 def compute(metric, *, agreement, period_start: date, period_end: date, program=None) -> Decimal | None:
@@ -256,9 +330,8 @@ def compute(metric, *, agreement, period_start: date, period_end: date, program=
 def activity_summary(agreement, *, period_start: date, period_end: date) -> dict:
     """The short account of what happened, for the report: four queries."""
     scope = _scope(agreement, None, period_start, period_end)
-    values = _computed(
-        (C.SESSIONS_DELIVERED, C.SCHOOLS_SERVED, C.STUDENTS_REACHED, C.PLACEMENTS_STARTED, C.MENTORED_HOURS), scope
-    )
+    codes = {C.SESSIONS_DELIVERED, C.SCHOOLS_SERVED, C.STUDENTS_REACHED, C.PLACEMENTS_STARTED, C.MENTORED_HOURS}
+    values = _computed([(codes, scope)])[0]
     return {
         "sessions_delivered": values[C.SESSIONS_DELIVERED],
         "schools_served": values[C.SCHOOLS_SERVED],
@@ -321,7 +394,7 @@ def _today_for(target: Target, today: date | None) -> date:
 def progress_for(targets, *, today: date | None = None) -> list[Progress]:
     """Progress of each target, in the order given, as of the end of ``today`` (the agency's
     date by default). Actuals cover the period up to today; a period not begun has no data.
-    Targets sharing an agreement, program and period share their queries."""
+    One query per source table for all of them, however many agreements they span."""
     if isinstance(targets, QuerySet):
         targets = targets.select_related("agreement__lead_agency", "program", "metric")
     targets = list(targets)
@@ -332,17 +405,16 @@ def progress_for(targets, *, today: date | None = None) -> list[Progress]:
         if day >= target.period_start:
             until = min(day, target.period_end)
             groups[(target.agreement_id, target.program_id, target.period_start, until)].append(target)
+    keys = list(groups)
+    computed = compute_batch(
+        [
+            ({t.metric for t in groups[key]}, groups[key][0].agreement, groups[key][0].program, key[2], key[3])
+            for key in keys
+        ]
+    )
     actuals = {}
-    for (_agreement, _program, start, until), members in groups.items():
-        first = members[0]
-        values = compute_many(
-            {t.metric for t in members},
-            agreement=first.agreement,
-            program=first.program,
-            period_start=start,
-            period_end=until,
-        )
-        actuals.update({t.pk: values[t.metric_id] for t in members})
+    for key, values in zip(keys, computed, strict=True):
+        actuals.update({t.pk: values[t.metric_id] for t in groups[key]})
     return [_assess(t, actuals.get(t.pk), days[t.pk]) for t in targets]
 
 

@@ -230,3 +230,67 @@ def sweep(*, batch: int = SWEEP_BATCH, max_batches: int = 50) -> int:
             break
         total += send_claimed(ids)
     return total
+
+
+# Many at once: the periodic scans.
+
+NOTIFY_BATCH = 1000
+
+
+def existing_keys(keys) -> set[str]:
+    """Which of these dedupe keys are already in the outbox (one query)."""
+    return set(OutboundMessage.objects.filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True))
+
+
+def notify_many(messages) -> int:
+    """Owe many rendered emails at once: a scan's reminders. ``messages`` yields dicts of
+    ``notify_rendered``'s arguments; they are written NOTIFY_BATCH at a time, each batch one
+    INSERT … ON CONFLICT DO NOTHING on the dedupe key in its own transaction, so memory and
+    queries per batch stay constant however many there are, and a key written before (a
+    rerun, a second beat) is skipped. After the last batch one sweep is asked for: the
+    sweep claims and sends in batches too. Returns how many rows were new."""
+    written = 0
+    batch = []
+
+    def flush():
+        nonlocal written
+        keys = existing_keys(m["dedupe_key"] for m in batch)
+        rows = [
+            OutboundMessage(
+                dedupe_key=m["dedupe_key"],
+                to_email=m["to"],
+                user=m.get("user"),
+                subject=m["subject"][:250],
+                body_text=m["text"],
+                body_html=m.get("html", ""),
+                ics_content=m.get("ics", ""),
+                ics_method=m.get("ics_method", ""),
+                ics_filename=m.get("ics_filename", "invite.ics") if m.get("ics") else "",
+            )
+            for m in batch
+            if m["dedupe_key"] not in keys
+        ]
+        with transaction.atomic():
+            OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        written += len(rows)
+        batch.clear()
+
+    for message in messages:
+        batch.append(message)
+        if len(batch) >= NOTIFY_BATCH:
+            flush()
+    if batch:
+        flush()
+    if written:
+        transaction.on_commit(publish_sweep, robust=True)
+    return written
+
+
+def publish_sweep() -> None:
+    """Ask a worker to sweep the outbox now; if the broker cannot take it, beat's sweep will."""
+    from notifications.tasks import sweep_outbox  # noqa: PLC0415 -- tasks import services
+
+    try:
+        sweep_outbox.delay()
+    except Exception:
+        logger.warning("outbox: could not publish a sweep; beat's sweep will send the messages")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -20,7 +20,7 @@ from accounts.enums import Role
 from accounts.errors import ConflictError, DomainError
 from accounts.models import Organization, User
 from accounts.services import record_audit
-from notifications.models import OutboundMessage
+from notifications import services as notifications
 from notifications.services import notify
 from partnerships.enums import PartyRole
 from partnerships.services import AgreementNotActive, ensure_allows_new_activity
@@ -426,11 +426,14 @@ def schedule_session(
     return session
 
 
-def _attendees(session: Session, *, include_waitlisted: bool = False):
-    """(user, join link allowed) for everyone a change of this session concerns."""
+def _attendees(session: Session, *, include_waitlisted: bool = False, bookings=None):
+    """(user, join link allowed) for everyone a change of this session concerns. ``bookings``:
+    the session's bookings of those statuses when the caller has read them already."""
     statuses = [BookingStatus.CONFIRMED, *([BookingStatus.WAITLISTED] if include_waitlisted else [])]
+    if bookings is None:
+        bookings = session.bookings.filter(status__in=statuses).select_related("booked_by").order_by("pk")
     seen = {}
-    for booking in session.bookings.filter(status__in=statuses).select_related("booked_by").order_by("pk"):
+    for booking in bookings:
         allowed = booking.status == BookingStatus.CONFIRMED
         seen[booking.booked_by_id] = (booking.booked_by, allowed or seen.get(booking.booked_by_id, (None, False))[1])
     for officer in session.facilitators.all():
@@ -1007,37 +1010,72 @@ def feed_user(token: str) -> User | None:
 # Reminders.
 
 
+REMINDER_CHUNK = 500
+
+
 def send_session_reminders(*, now=None) -> int:
     """Remind confirmed bookers and facilitators 7 days and 24 hours before a session.
 
     Scans a window of start times on every run; the dedupe key carries the start time, so
-    a rerun sends nothing twice and a rescheduled session is reminded of its new time."""
+    a rerun sends nothing twice and a rescheduled session is reminded of its new time.
+    Sessions are read REMINDER_CHUNK at a time with their bookings and facilitators, keys
+    already in the outbox are skipped before anything is rendered, one email is rendered per
+    session and kind of recipient, and the rows are written in batches: the queries per chunk
+    and the memory stay the same however many reminders are due."""
     now = now or timezone.now()
-    written = 0
-    for label, offset in REMINDER_OFFSETS.items():
-        window_end = now + offset
-        window_start = window_end - REMINDER_WINDOW if label == "7d" else now
-        sessions = (
-            Session.objects.filter(
-                status=SessionStatus.SCHEDULED, starts_at__gt=window_start, starts_at__lte=window_end
-            )
-            .select_related("program__agreement__lead_agency", "school")
-            .prefetch_related("facilitators")
-        )
-        for session in sessions:
-            stamp = session.starts_at.strftime("%Y%m%dT%H%M%SZ")
-            for person, join in _attendees(session):
-                key = f"session-reminder:{session.pk}:{label}:{stamp}:to:{person.pk}"
-                if OutboundMessage.objects.filter(dedupe_key=key).exists():
-                    continue
-                notify(
-                    to=person.email,
-                    user=person,
-                    template="programs/email/session_reminder",
-                    context={**_session_context(session), "when": label},
-                    dedupe_key=key,
-                    ics=ics.session_calendar(session, include_join_link=join),
-                    ics_method="REQUEST",
+    confirmed = Prefetch(
+        "bookings",
+        queryset=Booking.objects.filter(status=BookingStatus.CONFIRMED).select_related("booked_by").order_by("pk"),
+        to_attr="reminder_bookings",
+    )
+
+    def reminders():
+        for label, offset in REMINDER_OFFSETS.items():
+            window_end = now + offset
+            window_start = window_end - REMINDER_WINDOW if label == "7d" else now
+            sessions = (
+                Session.objects.filter(
+                    status=SessionStatus.SCHEDULED, starts_at__gt=window_start, starts_at__lte=window_end
                 )
-                written += 1
-    return written
+                .select_related("program__agreement__lead_agency", "school")
+                .prefetch_related(confirmed, "facilitators")
+                .order_by("pk")
+            )
+            for chunk in _chunks(sessions.iterator(chunk_size=REMINDER_CHUNK), REMINDER_CHUNK):
+                due = []
+                for session in chunk:
+                    stamp = session.starts_at.strftime("%Y%m%dT%H%M%SZ")
+                    for person, join in _attendees(session, bookings=session.reminder_bookings):
+                        due.append(
+                            (f"session-reminder:{session.pk}:{label}:{stamp}:to:{person.pk}", session, person, join)
+                        )
+                sent = notifications.existing_keys(key for key, *_ in due)
+                rendered = {}
+                for key, session, person, join in due:
+                    if key in sent:
+                        continue
+                    if (session.pk, join) not in rendered:
+                        subject, text, html = notifications.render_message(
+                            "programs/email/session_reminder", {**_session_context(session), "when": label}
+                        )
+                        rendered[(session.pk, join)] = {
+                            "subject": subject,
+                            "text": text,
+                            "html": html,
+                            "ics": ics.session_calendar(session, include_join_link=join),
+                            "ics_method": "REQUEST",
+                        }
+                    yield {"to": person.email, "user": person, "dedupe_key": key, **rendered[(session.pk, join)]}
+
+    return notifications.notify_many(reminders())
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

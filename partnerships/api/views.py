@@ -238,6 +238,10 @@ class PartyViewSet(_ChildViewSet):
     serializer_class = s.PartySerializer
     filterset_class = _child_filter(AgreementParty)
 
+    def get_queryset(self):
+        # Each row names its organization: joined, or one query per row.
+        return super().get_queryset().select_related("organization")
+
     def create(self, request, *args, **kwargs):
         data = s.PartyCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)

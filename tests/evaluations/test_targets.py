@@ -143,15 +143,21 @@ def _all_builtin_targets(world, agreement):
         target(world, agreement, metric, "50")
 
 
-def test_progress_for_shares_queries_within_an_agreement_and_period(world, agreement, django_assert_num_queries):
+def test_progress_for_costs_one_query_per_source_however_many_agreements(world, agreement, django_assert_num_queries):
     _all_builtin_targets(world, agreement)
     other = active_agreement(AgencyFactory(), world.school_a)
     _all_builtin_targets(world, other)
-    # One query for the targets, then at most one per source (eight) for each agreement.
-    with django_assert_num_queries(1 + 8 + 8):
+    program = mf.program_of(other)
+    mf.session(program, date(2025, 1, 10))
+    # One query for the targets, then one per source (eight) for both agreements together.
+    with django_assert_num_queries(1 + 8):
         results = metrics.progress_for(Target.objects.all(), today=HALFWAY)
     assert len(results) == 24
     assert {r.status for r in results} <= set(TargetStatus.values)
+    # Batched, each target still gets its own agreement's figures.
+    one_by_one = {t.pk: metrics.progress(t, today=HALFWAY).actual for t in Target.objects.all()}
+    assert {r.target.pk: r.actual for r in results} == one_by_one
+    assert len({r.actual for r in results if r.target.agreement_id == other.pk}) > 1
 
 
 # Snapshots.

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from accounts.enums import Role
@@ -185,3 +187,32 @@ def test_sessions_outside_the_windows_are_not_reminded(world, session, clock):
     far = SessionFactory(program=session.program, starts_at=START + timedelta(days=30))
     run_at(clock, START - timedelta(hours=2))
     assert not reminders().filter(dedupe_key__startswith=f"session-reminder:{far.pk}:").exists()
+
+
+def _more_sessions(world, n, *, offset=0):
+    program = ProgramFactory(agreement=active_agreement(world.agency, world.school_b))
+    for k in range(n):
+        starts = START - timedelta(minutes=5 * (k + 1) + offset)
+        extra = SessionFactory(
+            program=program, starts_at=starts, ends_at=starts + timedelta(hours=1), capacity_seats=50
+        )
+        for j in range(3):
+            booking(
+                extra, institution=world.school_b, by=member(world.school_b, Role.STAFF), seats=1, group_name=f"G{j}"
+            )
+
+
+def test_the_scan_costs_the_same_queries_for_3_sessions_as_for_30(world, session, clock):
+    """Batched: sessions, their bookings and facilitators, the keys already sent, and one
+    INSERT per batch; rendering once per session and kind of recipient."""
+    clock.move_to(START - timedelta(days=7) + timedelta(minutes=10))
+    _more_sessions(world, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert services.send_session_reminders() == 2 + 2 * 3
+    OutboundMessage.objects.all().delete()
+    _more_sessions(world, 27, offset=30)
+    with CaptureQueriesContext(connection) as many:
+        assert services.send_session_reminders() == 2 + 29 * 3
+    assert len(many) == len(few)
+    # A rerun reads what is there and writes nothing.
+    assert services.send_session_reminders() == 0
