@@ -144,8 +144,8 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
     for survey in surveys:
         by_template.setdefault(survey.template_id, []).append(survey)
     blocks = []
-    for group in by_template.values():
-        aggregate = results.aggregate_results(group, user=user)
+    groups = list(by_template.values())
+    for group, aggregate in zip(groups, results.aggregate_results_many(groups, user=user), strict=True):
         blocks.append(SurveyBlock(group[0].template, len(group), aggregate, question_charts(aggregate["questions"])))
     activity = metrics.activity_summary(agreement, period_start=start, period_end=end)
     return Report(agreement, start, end, kpis, blocks, activity)

@@ -148,11 +148,57 @@ def _threshold(surveys: list[Survey], min_group_size: int) -> int:
 
 def aggregate_results(surveys, *, user, min_group_size: int = DEFAULT_MIN_GROUP) -> dict:
     """The aggregate of several surveys of one template (a program, an agreement, a period)."""
-    surveys = _one_template(surveys)
-    threshold = _threshold(surveys, min_group_size)
-    result = _results(surveys, user=user, min_group_size=threshold)
-    result["template"] = surveys[0].template_id if surveys else None
-    return result
+    return aggregate_results_many([surveys], user=user, min_group_size=min_group_size)[0]
+
+
+def aggregate_results_many(groups, *, user, min_group_size: int = DEFAULT_MIN_GROUP) -> list[dict]:
+    """``aggregate_results`` of several groups (each of one template: a report's blocks) in a
+    fixed number of queries however many groups: counts grouped by survey, answers grouped by
+    question (a question belongs to one template). Free text follows the strictest reading any
+    of the surveys gives the user."""
+    groups = [_one_template(group) for group in groups]
+    every = [s for group in groups for s in group]
+    ids = [s.pk for s in every]
+    responses = dict(
+        Response.objects.filter(survey_id__in=ids)
+        .values("survey_id")
+        .annotate(n=Count("pk"))
+        .values_list("survey_id", "n")
+    )
+    invited = dict(
+        SurveyInvitation.objects.filter(Q(withdrawn=False) | Q(used_on__isnull=False), survey_id__in=ids)
+        .values("survey_id")
+        .annotate(n=Count("pk"))
+        .values_list("survey_id", "n")
+    )
+    results, shown = [], []
+    for group in groups:
+        survey_ids = [s.pk for s in group]
+        answered = sum(responses.get(pk, 0) for pk in survey_ids)
+        asked = sum(invited.get(pk, 0) for pk in survey_ids)
+        threshold = _threshold(group, min_group_size)
+        hidden = answered < threshold
+        results.append(
+            {
+                "surveys": survey_ids,
+                "response_count": answered,
+                "invited_count": asked,
+                "response_rate": _rate(answered, asked),
+                "min_group_size": threshold,
+                "hidden": hidden,
+                "questions": [],
+                "template": group[0].template_id if group else None,
+            }
+        )
+        if group and not hidden:
+            shown.append((group, results[-1]))
+    if shown:
+        questions = [q for group, _result in shown for q in group[0].template.questions.all()]
+        answers = Answer.objects.filter(response__survey_id__in=[s.pk for group, _r in shown for s in group])
+        rows = {row["id"]: row for row in _question_rows(questions, answers, _text_reviews_for(user, every))}
+        for group, result in shown:
+            result["questions"] = [rows[q.pk] for q in group[0].template.questions.all()]
+    return results
 
 
 BREAKDOWNS = {

@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import islice
 
 from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.urls import reverse
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from programs.enums import LocationKind, SessionStatus
 from programs.models import Session

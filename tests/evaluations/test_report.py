@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from evaluations import report, services
 from evaluations.enums import MetricKind, TextReview
-from evaluations.models import Answer, Metric, Target
+from evaluations.models import Answer, Metric, SurveyTemplate, Target
 from tests.evaluations import factories as f
 from tests.evaluations import matrix as m
 from tests.programs.factories import SessionFactory
@@ -214,3 +214,36 @@ def test_report_queries_do_not_grow_with_targets_or_surveys(client, world):
     two = count()
     add(2, 6)
     assert count() == two
+
+
+def test_report_queries_do_not_grow_with_questionnaires(client, world):
+    """Every questionnaire's block comes out of the same few grouped queries."""
+    agreement = m.once(world, m.agreement)
+    session = m.once(world, m.session)
+    client.force_login(world.coordinator_a)
+
+    def block(code, days):
+        other = SessionFactory(
+            program=session.program,
+            starts_at=session.starts_at - timedelta(days=days),
+            ends_at=session.ends_at - timedelta(days=days),
+            status="delivered",
+        )
+        made = f.survey(code, other, title=f"Survey {code}")
+        for _ in range(3):
+            f.respond(made, institution=world.school_a)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(_report_url(agreement))
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.content.decode()
+
+    block("workshop-staff", 1)
+    one, _ = count()
+    block("workshop-facilitators", 2)
+    block("workshop-students", 3)
+    three, page = count()
+    assert three == one
+    for template in SurveyTemplate.objects.filter(code__startswith="workshop-"):
+        assert template.name in page  # each questionnaire has its block
