@@ -70,9 +70,9 @@ def _event(session: Session, *, include_join_link: bool, cancelled: bool) -> Eve
     event.add("summary", session.program.title)
     event.add("location", location_text(session))
     description = session.program.description
-    if include_join_link and session.join_url and not cancelled:
-        event.add("url", session.join_url)
-        description = f"{description}\n\nJoin: {session.join_url}".strip()
+    if include_join_link and session.join_link and not cancelled:
+        event.add("url", session.join_link)
+        description = f"{description}\n\nJoin: {session.join_link}".strip()
     event.add("description", description)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
@@ -152,6 +152,8 @@ def parse_calendar(content: bytes) -> list[ImportedEvent]:
     """
     if len(content) > MAX_IMPORT_BYTES:
         raise CalendarImportError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
+    if b"\x00" in content:  # text never holds one, and PostgreSQL cannot store it
+        raise CalendarImportError("This is not an iCalendar (.ics) file: it contains NUL characters.")
     try:
         calendar = Calendar.from_ical(content)
     except Exception as error:
@@ -190,4 +192,6 @@ def parse_calendar(content: bytes) -> list[ImportedEvent]:
                 events.append(ImportedEvent(f"{uid}#{day.isoformat()}", name, day, day + span))
         if len(events) > MAX_IMPORT_EVENTS:
             raise CalendarImportError(f"The file has more than {MAX_IMPORT_EVENTS} events.")
+    if not events:
+        raise CalendarImportError("The file has no events to import (each needs a UID and a DTSTART).")
     return events

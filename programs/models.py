@@ -137,6 +137,12 @@ class Session(TimestampedModel):
     def ical_uid_text(self):
         return f"{self.ical_uid}@programs.partnerships"
 
+    @property
+    def join_link(self) -> str:
+        """The join URL as a link may use it: https only, so a stored javascript: or data: URL
+        (the forms and the API refuse them) is never clicked; empty otherwise."""
+        return self.join_url if self.join_url.lower().startswith("https://") else ""
+
 
 class Facilitation(models.Model):
     """An officer facilitating a session, with the session's time copied so PostgreSQL can

@@ -315,6 +315,8 @@ def _validate_slot(*, starts_at, ends_at, location_kind, school, venue, join_url
         raise ProgramsError(_("Name the venue."), field="venue")
     if location_kind == LocationKind.VIRTUAL and not join_url:
         raise ProgramsError(_("A virtual session needs a join link."), field="join_url")
+    if join_url and not join_url.lower().startswith("https://"):
+        raise ProgramsError(_("A join link must start with https://."), field="join_url")
 
 
 @contextmanager

@@ -19,12 +19,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts import access
 from config.api import error_responses
 from config.filters import IdFilter, StrictFilterSet
+from config.parsers import JSONParser
 from evaluations import metrics, results, rules, services
 from evaluations.api import serializers as s
 from evaluations.enums import Audience, MeasurementStatus, MetricKind, Subject, SurveyStatus

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts import access
@@ -27,6 +27,7 @@ from accounts.enums import Role
 from accounts.models import Membership
 from config.api import error_responses
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
+from config.parsers import JSONParser
 from internships import rules, selectors, services
 from internships.api import serializers as s
 from internships.enums import (

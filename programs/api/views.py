@@ -17,13 +17,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import access
 from config.api import error_responses
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
+from config.parsers import JSONParser
 from programs import rules, selectors, services
 from programs.api import serializers as s
 from programs.enums import BlackoutKind, BookingStatus, Format, GradeBand, RequestStatus, SessionStatus, Topic
