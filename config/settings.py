@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "config.middleware.reject_malformed_input",
     "accounts.middleware.organization_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.session_timeouts",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -179,9 +180,17 @@ ACCOUNT_RATE_LIMITS = {
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+# Sessions end after 30 minutes without a request and 12 hours after sign-in, whatever the
+# activity (NIST SP 800-63B AAL2; ASVS 7.3.1, 7.3.2): accounts.middleware.session_timeouts.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+if not 60 <= SESSION_IDLE_TIMEOUT <= SESSION_ABSOLUTE_TIMEOUT:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be at least 60 seconds and at most SESSION_ABSOLUTE_TIMEOUT.")
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=SESSION_ABSOLUTE_TIMEOUT)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie (forms and htmx send the token from the page).
+CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -380,6 +389,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # At DEBUG it logs every missing template variable with the whole context: reset keys,
+        # email addresses and names. Kept at INFO even when LOG_LEVEL=DEBUG.
+        "django.template": {"level": "INFO"},
         "django.server": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
