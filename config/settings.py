@@ -250,8 +250,12 @@ else:
     }
 
 # Celery: a broker on the filesystem by default (no server to install), Redis in
-# production. Timeouts make a dead or frozen Redis fail a publish within seconds;
-# the outbox sweep then delivers what was not published.
+# production. The publish after a booking's commit runs inside the request, so a dead or
+# frozen Redis must fail it fast, and hold a web thread as little as it can: 0.5 s socket
+# timeouts and one retry give up after about 1.3 s (measured with CLIENT PAUSE; 2 s and two
+# retries took 8.5 s, and 20 bookings at once queued behind each other past 6 s). Redis
+# answers in well under a millisecond when it is well. The outbox sweep then delivers
+# what was not published (docs/faults.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
@@ -264,10 +268,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,  # one reconnect, for a pooled connection Redis dropped on a restart
     "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -282,9 +286,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_timeout": 2,
-        "socket_connect_timeout": 1,
-        "max_retries": 2,
+        "socket_timeout": 0.5,
+        "socket_connect_timeout": 0.5,
+        "max_retries": 1,
+        # acks_late: a message a worker took and did not acknowledge comes back after this.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -3,12 +3,15 @@
 ``notify`` writes a row inside the caller's transaction; after commit a task delivers
 it. If the broker is down the row waits for the sweep. Rows are claimed before they
 are sent (a conditional UPDATE over ``SELECT … FOR UPDATE SKIP LOCKED``), so two
-workers never send one message. Delivery is at least once: a worker killed after the
-mail server accepted a message and before the row is marked sent leaves a row that is
-reclaimed and sent again after the sending timeout.
+workers never send one message. A batch stops starting sends halfway to the sending
+timeout and gives the rest back, so the sweep never reclaims a row that a live worker
+may still send. Delivery is at least once: a worker killed after the mail server
+accepted a message and before the row is marked sent leaves a row that is reclaimed and
+sent again after the sending timeout (docs/faults.md).
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -119,6 +122,11 @@ def claim(*, message_id: int | None = None, limit: int = SWEEP_BATCH) -> list[in
     other; the status condition on the UPDATE keeps a row from being claimed twice
     where the database has no row locks (SQLite).
     """
+    return _claim(message_id=message_id, limit=limit)[0]
+
+
+def _claim(*, message_id: int | None, limit: int):
+    """``claim``, with the claim time that marks the rows as this claim's."""
     now = timezone.now()
     with transaction.atomic():
         due = OutboundMessage.objects.filter(_due(now))
@@ -130,15 +138,12 @@ def claim(*, message_id: int | None = None, limit: int = SWEEP_BATCH) -> list[in
             .values_list("pk", flat=True)[:limit]
         )
         if not ids:
-            return []
+            return [], now
         OutboundMessage.objects.filter(_due(now), pk__in=ids).update(
             status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
-        return list(
-            OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING, claimed_at=now).values_list(
-                "pk", flat=True
-            )
-        )
+        claimed = OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING, claimed_at=now)
+        return list(claimed.values_list("pk", flat=True)), now
 
 
 def _email_for(message: OutboundMessage) -> EmailMultiAlternatives:
@@ -161,12 +166,22 @@ def _email_for(message: OutboundMessage) -> EmailMultiAlternatives:
     return email
 
 
-def send_claimed(ids: list[int]) -> int:
-    """Send messages this process claimed, over one mail connection. Returns how many went."""
+def send_claimed(ids: list[int], *, claimed_at=None) -> int:
+    """Send messages this process claimed, over one mail connection. Returns how many went.
+
+    The sweep gives a row stuck in sending back to the queue after the sending timeout, so
+    a batch must be done with every row before then, however slow the mail server: it
+    starts no send after half the timeout and gives the rest back untried. Marking a row
+    sent requires this claim's time, so a row someone else took over is never recorded as
+    this process's."""
     if not ids:
         return 0
     sent = 0
-    messages = list(OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING))
+    stop_at = time.monotonic() + settings.OUTBOX_SENDING_TIMEOUT_SECONDS / 2
+    messages = OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING)
+    if claimed_at is not None:
+        messages = messages.filter(claimed_at=claimed_at)
+    messages = list(messages.order_by("pk"))
     connection = mailers.default
     try:
         connection.open()
@@ -175,25 +190,38 @@ def send_claimed(ids: list[int]) -> int:
             _record_failure(message, error)
         return 0
     try:
-        for message in messages:
+        for index, message in enumerate(messages):
+            if time.monotonic() > stop_at:
+                _give_back(messages[index:])
+                break
             try:
                 connection.send_messages([_email_for(message)])
             except Exception as error:
                 _record_failure(message, error)
                 continue
-            OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-                status=MessageStatus.SENT, sent_at=timezone.now(), last_error=""
-            )
+            OutboundMessage.objects.filter(
+                pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+            ).update(status=MessageStatus.SENT, sent_at=timezone.now(), last_error="")
             sent += 1
     finally:
         connection.close()
     return sent
 
 
+def _give_back(messages: list[OutboundMessage]) -> None:
+    """Return claimed rows this batch had no time left to send; they were not tried."""
+    OutboundMessage.objects.filter(
+        pk__in=[m.pk for m in messages],
+        status=MessageStatus.SENDING,
+        claimed_at__in={m.claimed_at for m in messages},
+    ).update(status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=F("attempts") - 1)
+    logger.info("outbox: %s messages given back to the queue; the batch ran out of time", len(messages))
+
+
 def _record_failure(message: OutboundMessage, error: Exception) -> None:
     failed = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     backoff = timedelta(seconds=min(3600, 30 * 2 ** max(0, message.attempts - 1)))
-    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at).update(
         status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
         next_attempt_at=timezone.now() + backoff,
         last_error=f"{type(error).__name__}: {error}"[:1000],
@@ -208,7 +236,8 @@ def _record_failure(message: OutboundMessage, error: Exception) -> None:
 
 def deliver(message_id: int) -> bool:
     """Deliver one message if it is still due; a repeat call sends nothing."""
-    return send_claimed(claim(message_id=message_id, limit=1)) == 1
+    ids, claimed_at = _claim(message_id=message_id, limit=1)
+    return send_claimed(ids, claimed_at=claimed_at) == 1
 
 
 def reclaim_stuck(*, now=None) -> int:
@@ -225,10 +254,10 @@ def sweep(*, batch: int = SWEEP_BATCH, max_batches: int = 50) -> int:
     reclaim_stuck()
     total = 0
     for _ in range(max_batches):
-        ids = claim(limit=batch)
+        ids, claimed_at = _claim(message_id=None, limit=batch)
         if not ids:
             break
-        total += send_claimed(ids)
+        total += send_claimed(ids, claimed_at=claimed_at)
     return total
 
 
