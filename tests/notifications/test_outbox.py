@@ -130,11 +130,14 @@ def _sweep_queries(n, prefix):
     return len(ctx.captured_queries)
 
 
-def test_sweep_costs_a_constant_plus_one_update_per_message(db):
-    """Each message is marked sent as it goes (a crash loses no record), nothing more."""
-    small = _sweep_queries(5, "small")
-    large = _sweep_queries(25, "large")
-    assert large - small == 20
+def test_sweep_costs_a_constant_plus_one_update_per_group_of_sent_messages(db):
+    """Sent messages are marked MARK_EVERY at a time (a worker killed mid-batch sends again at
+    most that many), nothing more per message."""
+    assert services.MARK_EVERY == 10
+    small = _sweep_queries(5, "small")  # one mark
+    large = _sweep_queries(25, "large")  # three marks: 10, 10, 5
+    assert large - small == 2
+    assert OutboundMessage.objects.filter(status=MessageStatus.SENT).count() == 30
     assert small <= 5 + 10
 
 
