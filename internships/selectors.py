@@ -80,9 +80,16 @@ def applications_for(user) -> QuerySet[Application]:
     if access.is_admin(user):
         return Application.objects.all()
     coordinated = access.organization_ids(user, role=Role.COORDINATOR)
-    reviewable = Q(posting__agency_id__in=coordinated) | Q(institution_id__in=coordinated)
-    # A coordinator sees a student's draft only once it is submitted; it is still the student's.
-    return Application.objects.filter(Q(student=user) | (reviewable & ~Q(status=ApplicationStatus.DRAFT)))
+    visible = Q(student=user)
+    if coordinated:
+        # The posting's agency through a subquery, not a join: the planner then filters the
+        # applications as it reads them instead of joining every posting first (the
+        # pipeline's slowest query at state size, bench/results/explain-*.md).
+        postings = Posting.objects.filter(agency_id__in=coordinated).values("pk")
+        reviewable = Q(posting_id__in=postings) | Q(institution_id__in=coordinated)
+        # A coordinator sees a student's draft only once it is submitted; it is still the student's.
+        visible |= reviewable & ~Q(status=ApplicationStatus.DRAFT)
+    return Application.objects.filter(visible)
 
 
 def _children_of_applications(model):
