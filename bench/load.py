@@ -1,0 +1,283 @@
+"""Latency and throughput under gunicorn, against the framework's own ceiling.
+
+    uv run python bench/load.py --size 1            # the full state on PostgreSQL
+    uv run python bench/load.py --size 100 --seconds 5
+
+gunicorn serves the product (bench.settings: the product's settings with DEBUG off, plus the
+ceiling route) on 127.0.0.1 with 4 sync workers against the size's PostgreSQL database.
+wrk (Debian's, installed by bench/run if missing; a C load generator, so the client takes
+little of the machine's two cores) drives each target with 8 connections for --seconds after a
+short warm-up, as the busiest user of the role that uses it. The ceiling, a bare DRF endpoint
+of the same project that returns a small JSON after one indexed query behind the same
+middleware and session authentication, is measured first and last in the same run; each
+target's throughput is reported as a share of the mean of the two. Every non-2xx answer is
+counted and reported. The writes of the mixed run are real: bookings through the API by
+school staff on upcoming sessions and hours logged by interns.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common
+
+CONNECTIONS = 8
+THREADS = 2
+WORKERS = 4
+PORT = 8765
+
+LUA_DONE = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"non_2xx_3xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,'
+    .. '"p50_ms":%.2f,"p95_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f,"mean_ms":%.2f}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, latency.mean / 1000))
+end
+"""
+
+
+def lua_script(requests: list[tuple[str, str, dict, str | None]]) -> str:
+    """A wrk script that cycles through ``requests`` (method, path, headers, body), each thread
+    starting at a different place."""
+
+    def quote(text):
+        return json.dumps(text)  # a JSON string is a valid Lua string literal here
+
+    lines = ["local requests = {}"]
+    for i, (method, path, headers, body) in enumerate(requests, start=1):
+        header_table = "{" + ", ".join(f"[{quote(k)}]={quote(v)}" for k, v in headers.items()) + "}"
+        lines.append(
+            f"requests[{i}] = wrk.format({quote(method)}, {quote(path)}, {header_table}, "
+            f"{quote(body) if body is not None else 'nil'})"
+        )
+    lines += [
+        "local counter = 0",
+        "local threads = 0",
+        "setup = function(thread) thread:set('start', threads * 7); threads = threads + 1 end",
+        "init = function(args) counter = tonumber(start) or 0 end",
+        "request = function() counter = counter + 1; return requests[(counter % #requests) + 1] end",
+        LUA_DONE,
+    ]
+    return "\n".join(lines)
+
+
+def run_wrk(script: str, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+        path = f.name
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{THREADS}",
+                f"-c{CONNECTIONS}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                path,
+                f"http://127.0.0.1:{PORT}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(path)
+    line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    return result
+
+
+def start_server(engine: str, size: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": common.database_url(engine, size),
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": "false",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=common.ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def stop_server(server: subprocess.Popen):
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def plan(engine: str, size: int) -> dict:
+    """The targets: (role, requests) for each, with signed-in sessions of the busiest users."""
+    common.setup(engine, size)
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from internships.models import Placement
+    from partnerships.models import Agreement
+    from programs.models import Session
+
+    users = common.busiest_users()
+    csrf = secrets.token_hex(16)
+
+    def headers(role, **extra):
+        return {"Cookie": f"sessionid={cookies[role]}; csrftoken={csrf}", **extra}
+
+    cookies = {role: common.session_cookie(user) for role, user in users.items()}
+    coordinator = users["coordinator"]
+    agency = coordinator.memberships.get().organization
+    school = users["staff"].memberships.get().organization
+    agreement = (
+        Agreement.objects.filter(lead_agency=agency, status="active")
+        .annotate(n=Count("programs__sessions"))
+        .order_by("-n", "pk")
+        .first()
+    )
+
+    def get(role, path):
+        return [("GET", path, headers(role), None)]
+
+    targets = {
+        "ceiling": get("coordinator", f"/bench/ceiling/?pk={agency.pk}"),
+        "coordinator dashboard": get("coordinator", "/home/"),
+        "agreement report": get("coordinator", f"/agreements/{agreement.pk}/report/"),
+        "bookings list": get("staff", "/bookings/"),
+        "applications pipeline": get("coordinator", "/applications/"),
+        "session catalog": get("staff", "/workshops/"),
+        "API sessions": get("staff", "/api/v1/sessions/"),
+        "API bookings": get("staff", "/api/v1/bookings/"),
+        "API applications": get("coordinator", "/api/v1/applications/"),
+    }
+    # The mix: the reads above in turn, and one write in ten: a booking by school staff on an
+    # upcoming session of its agreements, or an intern's quarter hour on a past weekday.
+    reads = [r for name, rs in targets.items() if name != "ceiling" for r in rs]
+    upcoming = list(
+        Session.objects.filter(
+            program__agreement__parties__organization=school,
+            status="scheduled",
+            starts_at__gt=timezone.now() + timedelta(days=4),
+        )
+        .order_by("starts_at")
+        .values_list("pk", flat=True)[:50]
+    )
+    placement = Placement.objects.filter(student=users["intern"], status="active").first()
+    today = timezone.localdate()
+    days = [
+        placement.start_date + timedelta(days=k)
+        for k in range((min(today, placement.end_date) - placement.start_date).days)
+        if (placement.start_date + timedelta(days=k)).weekday() < 5
+    ]
+    json_headers = {"Content-Type": "application/json", "X-CSRFToken": csrf}
+    writes = []
+    for k in range(50):
+        if k % 2 == 0 and upcoming:
+            body = {
+                "session": upcoming[k % len(upcoming)],
+                "institution": school.pk,
+                "group_name": f"Load class {k}",
+                "seats": 1,
+            }
+            writes.append(("POST", "/api/v1/bookings/", headers("staff", **json_headers), json.dumps(body)))
+        else:
+            body = {
+                "placement": placement.pk,
+                "day": str(days[k % len(days)]),
+                "hours": "0.25",
+                "activity": "Patrol ride-along",
+            }
+            writes.append(("POST", "/api/v1/hours/", headers("intern", **json_headers), json.dumps(body)))
+    mix = []
+    for k in range(450):
+        mix.append(reads[k % len(reads)])
+        if k % 9 == 8:
+            mix.append(writes[(k // 9) % len(writes)])
+    targets["mix, 10% writes"] = mix
+    return targets
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1)
+    parser.add_argument("--engine", default="postgres", choices=["postgres", "sqlite"])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk (bench/run does it)")
+
+    targets = plan(args.engine, args.size)
+    server = start_server(args.engine, args.size)
+    results = {}
+    try:
+        order = ["ceiling", *[t for t in targets if t != "ceiling"], "ceiling (again)"]
+        for name in order:
+            requests = targets["ceiling" if name == "ceiling (again)" else name]
+            script = lua_script(requests)
+            run_wrk(script, args.warmup)
+            results[name] = run_wrk(script, args.seconds)
+            r = results[name]
+            print(
+                f"  {name:<24} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f}  p95 {r['p95_ms']:7.1f}  "
+                f"p99 {r['p99_ms']:7.1f} ms  non-2xx {r['non_2xx_3xx']}",
+                flush=True,
+            )
+    finally:
+        stop_server(server)
+    ceiling = statistics.mean([results["ceiling"]["rps"], results["ceiling (again)"]["rps"]])
+    for r in results.values():
+        r["share_of_ceiling"] = round(r["rps"] / ceiling, 3)
+    data = {
+        "engine": args.engine,
+        "size": args.size,
+        "seconds": args.seconds,
+        "connections": CONNECTIONS,
+        "workers": WORKERS,
+        "ceiling_rps": round(ceiling, 1),
+        "targets": results,
+        "machine": common.machine(),
+    }
+    common.write_result(f"load-{args.engine}-{args.size}", data)
+    print(f"ceiling {ceiling:.1f} req/s; written bench/results/load-{args.engine}-{args.size}.json")
+
+
+if __name__ == "__main__":
+    main()
