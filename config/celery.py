@@ -7,6 +7,7 @@ keys, so running one twice or skipping one is harmless.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -25,6 +26,8 @@ def _beat_schedule():
             "task": "notifications.tasks.sweep_outbox",
             "schedule": float(settings.OUTBOX_SWEEP_SECONDS),
         },
+        # Personal data past its retention period (accounts.retention), at night.
+        "retention-purge": {"task": "accounts.tasks.purge_personal_data", "schedule": crontab(hour=8, minute=10)},
     }
     # Each app lists its periodic tasks in <app>/schedule.py as BEAT_SCHEDULE.
     for module in app_modules("schedule"):

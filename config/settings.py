@@ -294,6 +294,15 @@ else:
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+# Retention (accounts.retention, nightly; docs/security.md). Student data an agency received is
+# kept for the period the agreement's data-sharing term gives its category, counted from the
+# day the application or placement closed, or RETENTION_DEFAULT_DAYS when no term names one.
+RETENTION_DEFAULT_DAYS = env.int("RETENTION_DEFAULT_DAYS", default=365)
+RETENTION_SURVEY_CONTACT_DAYS = env.int("RETENTION_SURVEY_CONTACT_DAYS", default=30)  # after a survey closes
+RETENTION_OUTBOX_DAYS = env.int("RETENTION_OUTBOX_DAYS", default=90)
+# The record of disclosures (StudentRecordAccess) and the audit log outlive the data they describe.
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=6 * 365)
+RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=6 * 365)
 OUTBOX_SENDING_TIMEOUT_SECONDS = env.int("OUTBOX_SENDING_TIMEOUT_SECONDS", default=600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 
