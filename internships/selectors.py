@@ -79,16 +79,24 @@ def applications_for(user) -> QuerySet[Application]:
     """The student's own; the posting agency's and the student's institution's coordinators."""
     if access.is_admin(user):
         return Application.objects.all()
-    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
-    visible = Q(student=user)
-    if coordinated:
-        # The posting's agency through a subquery, not a join: the planner then filters the
-        # applications as it reads them instead of joining every posting first (the
-        # pipeline's slowest query at state size, bench/results/explain-*.md).
-        postings = Posting.objects.filter(agency_id__in=coordinated).values("pk")
-        reviewable = Q(posting_id__in=postings) | Q(institution_id__in=coordinated)
-        # A coordinator sees a student's draft only once it is submitted; it is still the student's.
-        visible |= reviewable & ~Q(status=ApplicationStatus.DRAFT)
+    coordinating = [m.organization for m in access.active_memberships(user) if m.role == Role.COORDINATOR]
+    # Only the conditions the person's memberships need, each one an index can answer: an
+    # OR over conditions that cannot use one made PostgreSQL read every application (the
+    # pipeline's slowest query at state size, bench/results/explain-*.md).
+    conditions = []
+    if not coordinating or Role.STUDENT in access.roles(user):
+        conditions.append(Q(student=user))
+    agencies = [o.pk for o in coordinating if o.is_agency]
+    institutions = [o.pk for o in coordinating if not o.is_agency]
+    # A coordinator sees a student's draft only once it is submitted; it is still the student's.
+    submitted = ~Q(status=ApplicationStatus.DRAFT)
+    if agencies:
+        conditions.append(Q(posting_id__in=Posting.objects.filter(agency_id__in=agencies).values("pk")) & submitted)
+    if institutions:
+        conditions.append(Q(institution_id__in=institutions) & submitted)
+    visible = conditions[0]
+    for condition in conditions[1:]:
+        visible |= condition
     return Application.objects.filter(visible)
 
 

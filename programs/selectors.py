@@ -58,7 +58,13 @@ def bookings_for(user) -> QuerySet[Booking]:
     # DISTINCT, whose sort over every visible booking was the bookings list's slowest query;
     # and only the conditions the person's roles need, so school staff get a plain index scan
     # on the institution (bench/results/explain-*.md).
-    visible = Q(institution_id__in=adult_organization_ids(user))
+    # An agency never books: its people see bookings through agreements and sessions only.
+    institutions = [
+        m.organization_id
+        for m in access.active_memberships(user)
+        if m.role != Role.STUDENT and not m.organization.is_agency
+    ]
+    visible = Q(institution_id__in=institutions)
     coordinated = access.organization_ids(user, role=Role.COORDINATOR)
     if coordinated:
         agreements = AgreementParty.objects.filter(organization_id__in=coordinated).values("agreement_id")
