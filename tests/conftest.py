@@ -1,4 +1,5 @@
 import os
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -112,3 +113,33 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, shared by tests/e2e and tests/security (two
+    fixtures would start Playwright twice in one process, which its sync API refuses)."""
+    # Playwright's sync API runs an event loop in this thread; ORM calls stay synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()

@@ -7,33 +7,12 @@ import pytest
 
 from tests.factories import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # still synchronous and happen before or between browser steps.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+# The `browser` fixture (one Chromium per test process) is in tests/conftest.py.
 
 
 def new_context(browser):

@@ -25,7 +25,6 @@ from django.urls import Resolver404, resolve
 
 from accounts.models import User
 from notifications.models import OutboundMessage
-from tests.e2e.conftest import browser  # noqa: F401 -- the session's Chromium
 
 PROJECT_APPS = {"accounts", "partnerships", "programs", "internships", "evaluations"}
 # Not text a person writes: secrets and their hashes, keys the code matches on, stored files.
@@ -236,7 +235,7 @@ BUSIEST = 20  # pages per person in the browser
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_no_alert_dialog_fires_in_chromium(live_server, browser, settings, client):  # noqa: F811
+def test_no_alert_dialog_fires_in_chromium(live_server, browser, settings, client):
     """The same corpus in a real browser: the pages most people open, as a coordinator, a school's
     staff member and an officer (the join links), with every dialog counted."""
     from django.conf import settings as live_settings
