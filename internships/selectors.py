@@ -119,13 +119,27 @@ def placements_for(user) -> QuerySet[Placement]:
     """The student, the mentor, and the coordinators of the agency and of the student's institution."""
     if access.is_admin(user):
         return Placement.objects.all()
-    coordinated = access.organization_ids(user, role=Role.COORDINATOR)
-    return Placement.objects.filter(
-        Q(student=user)
-        | Q(mentor=user)
-        | Q(posting__agency_id__in=coordinated)
-        | Q(application__institution_id__in=coordinated)
-    )
+    coordinating = [m.organization for m in access.active_memberships(user) if m.role == Role.COORDINATOR]
+    roles = access.roles(user)
+    # As for applications: only the conditions the person's memberships need, each one an
+    # index can answer (an OR of all four made PostgreSQL join every application first).
+    conditions = []
+    if not coordinating or Role.STUDENT in roles:
+        conditions.append(Q(student=user))
+    if not coordinating or Role.OFFICER in roles:
+        conditions.append(Q(mentor=user))
+    agencies = [o.pk for o in coordinating if o.is_agency]
+    institutions = [o.pk for o in coordinating if not o.is_agency]
+    if agencies:
+        conditions.append(Q(posting_id__in=Posting.objects.filter(agency_id__in=agencies).values("pk")))
+    if institutions:
+        conditions.append(
+            Q(application_id__in=Application.objects.filter(institution_id__in=institutions).values("pk"))
+        )
+    visible = conditions[0]
+    for condition in conditions[1:]:
+        visible |= condition
+    return Placement.objects.filter(visible)
 
 
 def _children_of_placements(model):
