@@ -69,15 +69,33 @@ def _overdue_item(today, prefix: str = "") -> Q:
     return Q(**{f"{prefix}done_at__isnull": True, f"{prefix}due_on__lt": today})
 
 
+def _has_overdue_items(today) -> Q:
+    """An agreement with at least one overdue action item."""
+    return Q(Exists(ActionItem.objects.filter(_overdue_item(today), agreement_id=OuterRef("pk"))))
+
+
+def _activated_within(today, within_days: int) -> Q:
+    """An active agreement activated on one of the last ``within_days`` days or today."""
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=within_days), time.min))
+    return Q(status="active", activated_at__gte=since)
+
+
+def _expiring_within(today, days: int) -> Q:
+    return Q(status="active", ends_on__lte=today + timedelta(days=days))
+
+
+def _review_due(today) -> Q:
+    return Q(status="active", review_on__lte=today)
+
+
 def with_overdue_items(qs: QuerySet[Agreement], *, today) -> QuerySet[Agreement]:
     """Of ``qs``, the agreements with at least one overdue action item."""
-    return qs.filter(Exists(ActionItem.objects.filter(_overdue_item(today), agreement_id=OuterRef("pk"))))
+    return qs.filter(_has_overdue_items(today))
 
 
 def recently_activated(qs: QuerySet[Agreement], *, today, within_days: int) -> QuerySet[Agreement]:
     """Of ``qs``, the active agreements activated on one of the last ``within_days`` days or today."""
-    since = timezone.make_aware(datetime.combine(today - timedelta(days=within_days), time.min))
-    return qs.filter(status="active", activated_at__gte=since)
+    return qs.filter(_activated_within(today, within_days))
 
 
 def agreement_list_for(
@@ -124,9 +142,9 @@ def agreement_list_for(
     if party:
         qs = qs.filter(parties__organization_id=party)
     if expiring_within is not None:
-        qs = qs.filter(status="active", ends_on__lte=today + timedelta(days=expiring_within))
+        qs = qs.filter(_expiring_within(today, expiring_within))
     if review_due:
-        qs = qs.filter(status="active", review_on__lte=today)
+        qs = qs.filter(_review_due(today))
     if overdue_items:
         qs = with_overdue_items(qs, today=today)
     if activated_within is not None:
@@ -243,13 +261,16 @@ def attention_counts(user, *, today=None, newly_active_days: int = 30) -> dict[s
     """Drafts still incomplete, agreements ending within 90 days, reviews due, agreements with
     overdue action items, agreements newly active."""
     today = today or timezone.localdate()
-    return {
-        "incomplete": agreement_list_for(user, status="draft", incomplete=True, today=today).count(),
-        "expiring": agreement_list_for(user, expiring_within=90, today=today).count(),
-        "review_due": agreement_list_for(user, review_due=True, today=today).count(),
-        "overdue_items": agreement_list_for(user, overdue_items=True, today=today).count(),
-        "newly_active": agreement_list_for(user, activated_within=newly_active_days, today=today).count(),
-    }
+    # The four that need no completeness figures in one query (the list's own conditions);
+    # only "incomplete" reads the annotated list.
+    counts = agreements_for(user).aggregate(
+        expiring=Count("pk", filter=_expiring_within(today, 90)),
+        review_due=Count("pk", filter=_review_due(today)),
+        overdue_items=Count("pk", filter=_has_overdue_items(today)),
+        newly_active=Count("pk", filter=_activated_within(today, newly_active_days)),
+    )
+    counts["incomplete"] = agreement_list_for(user, status="draft", incomplete=True, today=today).count()
+    return counts
 
 
 def newly_active(user, *, today=None, within_days: int = 30, limit: int) -> list[Agreement]:
