@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,10 +129,14 @@ def session_cookie(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from accounts.middleware import LAST_SEEN_KEY, LOGIN_AT_KEY
+
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # Signed in now, as accounts.middleware.session_timeouts stamps a real sign-in.
+    store[LOGIN_AT_KEY] = store[LAST_SEEN_KEY] = int(time.time())
     store.create()
     return store.session_key
 

@@ -262,6 +262,9 @@ def main():
             )
     finally:
         stop_server(server)
+    refused = {name: r["non_2xx_3xx"] for name, r in results.items() if r["non_2xx_3xx"]}
+    if refused:
+        print(f"WARNING: answers that were not 2xx/3xx: {refused}")
     ceiling = statistics.mean([results["ceiling"]["rps"], results["ceiling (again)"]["rps"]])
     for r in results.values():
         r["share_of_ceiling"] = round(r["rps"] / ceiling, 3)

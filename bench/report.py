@@ -10,6 +10,7 @@ proportion (a figure measured at 1/100 and the full state, y ∝ size^slope).
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -158,6 +159,27 @@ def main():
                 + " | ".join(f"{values[s]:,}" if isinstance(values[s], int) else str(values[s]) for s in sizes)
                 + f" | {slope(values)} |"
             )
+    sqlite_loads = {s: load(f"load-sqlite-{s}") for s in common.SIZES}
+    sqlite_queries = common.RESULTS / "queries-sqlite.md"
+    if any(sqlite_loads.values()) or sqlite_queries.exists():
+        out += ["", "## SQLite (the embedded default)", ""]
+        if sqlite_queries.exists():
+            found = re.search(r"\d+ \(route, role\) pairs, \d+ grew with the data", sqlite_queries.read_text())
+            out += [
+                f"Query counts at 1/100 and 1/10: {found.group(0) if found else '—'} ([table](queries-sqlite.md)).",
+                "",
+            ]
+        sizes = [s for s in common.SIZES if sqlite_loads.get(s)]
+        if sizes:
+            out.append("| target | " + " | ".join(f"{label(s)} req/s, p95 ms" for s in sizes) + " | share of ceiling |")
+            out.append("|---|" + "---:|" * (len(sizes) + 1))
+            for name in sqlite_loads[sizes[-1]]["targets"]:
+                cells = [sqlite_loads[s]["targets"][name] for s in sizes]
+                out.append(
+                    f"| {name} | "
+                    + " | ".join(f"{c['rps']}, {c['p95_ms']:.0f}" for c in cells)
+                    + f" | {cells[-1]['share_of_ceiling']:.0%} |"
+                )
     for label_ in ("before", "after"):
         path = common.RESULTS / f"explain-{label_}.md"
         if path.exists():
