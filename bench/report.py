@@ -185,7 +185,7 @@ def main():
         if path.exists():
             out += [
                 "",
-                f"EXPLAIN of the slowest queries {label_} the indexes: [explain-{label_}.md](explain-{label_}.md)",
+                f"EXPLAIN of the slowest queries {label_} the scope rewrites: [explain-{label_}.md](explain-{label_}.md)",
             ]
     (common.RESULTS / "README.md").write_text("\n".join(out) + "\n")
     print("\n".join(out))
