@@ -64,8 +64,6 @@ MAX_SCAN_BYTES = 10 * 1024 * 1024
 CONSENT_LINK_DAYS = 14
 CONSENT_REMINDER_AFTER = (timedelta(days=3), timedelta(days=7))  # at most two reminders
 CLEARANCE_RENEWAL_WINDOW = timedelta(days=60)
-# An expiry warning missed by a skipped beat run still goes out (once: the dedupe key) within this.
-CLEARANCE_EXPIRED_LOOKBACK = selectors.JUST_EXPIRED  # the dashboard and the clearance list use the same
 CHECK_IN_GRACE = timedelta(days=3)
 OFFER_REMINDER_BEFORE = timedelta(days=2)
 APPLY_BY_REMINDER_DAYS = 3
@@ -1113,18 +1111,15 @@ def send_clearance_warnings(*, today: date | None = None) -> int:
     running placement enters its 60-day renewal window, and once when it has expired."""
     today = today or timezone.localdate()
     mentors = Placement.objects.filter(status__in=PlacementStatus.running, mentor__isnull=False).values("mentor_id")
-    soon = Clearance.objects.filter(
-        officer_id__in=mentors,
-        expires_on__lte=today + CLEARANCE_RENEWAL_WINDOW,
-        expires_on__gte=today - CLEARANCE_EXPIRED_LOOKBACK,
+    # The same rule as the clearance list's ?expiring= filter and the coordinator's count, with
+    # the "already renewed" check in the query rather than one query per clearance.
+    soon = selectors.clearances_to_renew(
+        Clearance.objects.filter(officer_id__in=mentors),
+        today=today,
+        within_days=CLEARANCE_RENEWAL_WINDOW.days,
     ).select_related("officer", "kind__agency")
     sent = 0
     for clearance in soon:
-        renewed = Clearance.objects.filter(
-            officer=clearance.officer, kind=clearance.kind, expires_on__gt=clearance.expires_on
-        ).exists()
-        if renewed:
-            continue
         stage = "expired" if clearance.expires_on < today else "window"
         context = {
             "officer": clearance.officer.full_name,

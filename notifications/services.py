@@ -179,7 +179,6 @@ def send_claimed(ids: list[int], *, claimed_at=None) -> int:
     this process's."""
     if not ids:
         return 0
-    sent = 0
     stop_at = time.monotonic() + settings.OUTBOX_SENDING_TIMEOUT_SECONDS / 2
     messages = OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING)
     if claimed_at is not None:
