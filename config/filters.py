@@ -41,3 +41,20 @@ class TrueFalseFilter(filters.ChoiceFilter):
         if value in ("", None):
             return qs
         return qs.filter(**{self.field_name: value == "true"})
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, without building the filter form when the query names none of
+    the view's filters: with no filter asked for, the FilterSet would return the queryset as it
+    is (every filter here skips an absent value), after building and validating a form of every
+    filter on each request. A parameter that starts with a filter's name (``starts_after`` for
+    a range filter named ``starts``) counts as asking."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = tuple(filterset_class.base_filters)
+        if not any(key.startswith(names) for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
