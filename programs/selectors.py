@@ -222,6 +222,25 @@ def with_join_link_flag(qs: QuerySet[Session], user) -> QuerySet[Session]:
     )
 
 
+def attach_facilitator_ids(sessions) -> None:
+    """Set ``facilitator_ids`` on each of ``sessions``: its facilitators' ids in the order of
+    ``session.facilitators.all()``, read as (session, officer) pairs in one query. A list of
+    sessions needs only the ids; a prefetch of whole user rows cost a page of 25 sessions more
+    than a quarter of its time (bench/hotspots.py)."""
+    ids = {session.pk: [] for session in sessions}
+    if not ids:
+        return
+    pairs = (
+        Facilitation.objects.filter(session_id__in=ids)
+        .order_by("officer__full_name", "officer__email", "officer_id")
+        .values_list("session_id", "officer_id")
+    )
+    for session_id, officer_id in pairs:
+        ids[session_id].append(officer_id)
+    for session in sessions:
+        session.facilitator_ids = ids[session.pk]
+
+
 def may_join(session: Session) -> bool:
     """For a session from ``with_join_link_flag``: is there a link, and may the viewer see it?"""
     return bool(session.join_url) and bool(session.viewer_may_join)

@@ -175,10 +175,19 @@ class ProgramCreateSerializer(serializers.Serializer):
 # Sessions.
 
 
+class SessionListSerializer(serializers.ListSerializer):
+    """A page of sessions reads its facilitators' ids in one query of id pairs."""
+
+    def to_representation(self, data):
+        sessions = list(data.all() if hasattr(data, "all") else data)
+        selectors.attach_facilitator_ids(sessions)
+        return super().to_representation(sessions)
+
+
 class SessionSerializer(serializers.ModelSerializer):
     program_title = serializers.CharField(source="program.title", read_only=True)
     school_name = serializers.CharField(source="school.name", read_only=True, default=None, allow_null=True)
-    facilitators = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    facilitators = serializers.SerializerMethodField()
     free_seats = serializers.IntegerField(read_only=True)
     join_url = serializers.SerializerMethodField()
 
@@ -207,6 +216,12 @@ class SessionSerializer(serializers.ModelSerializer):
             "ical_sequence",
         ]
         read_only_fields = fields
+        list_serializer_class = SessionListSerializer
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_facilitators(self, session) -> list[int]:
+        ids = getattr(session, "facilitator_ids", None)
+        return ids if ids is not None else [user.pk for user in session.facilitators.all()]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_join_url(self, session) -> str | None:

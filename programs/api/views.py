@@ -135,7 +135,7 @@ class BlackoutFilter(StrictFilterSet):
 def session_queryset(user):
     """Visible sessions, with whether the caller may see each join link (``viewer_may_join``)."""
     return selectors.with_join_link_flag(
-        access.visible(user, Session).select_related("program", "school").prefetch_related("facilitators"), user
+        access.visible(user, Session).select_related("program", "school"), user
     ).order_by("starts_at", "pk")
 
 

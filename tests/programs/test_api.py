@@ -13,6 +13,7 @@ from accounts.models import Membership
 from programs import selectors, services
 from programs.enums import BookingStatus, LocationKind, RequestStatus, SessionStatus
 from programs.models import BlackoutPeriod, Booking, Facilitation, Program, Session, SessionRequest, Term
+from tests.factories import member
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -624,3 +625,19 @@ def test_request_and_calendar_lists_are_bounded(client, world, program, url):
     many, body = _queries(client, url + "?page_size=100")
     assert body["count"] == 50
     assert many == few
+
+
+def test_a_session_list_names_the_same_facilitators_as_the_detail(client, world, program):
+    """The list reads facilitator ids as (session, officer) pairs; the detail asks the session.
+    Both give every facilitator once, in the same order (by name)."""
+    zed = member(world.agency, Role.OFFICER, full_name="Zed Officer")
+    abe = member(world.agency, Role.OFFICER, full_name="Abe Officer")
+    both = _schedule(world, program, facilitators=[zed, world.officer, abe])
+    alone = _schedule(world, program, facilitators=[world.officer], days=12)
+    client.force_login(world.agency_coordinator)
+    listed = {row["id"]: row["facilitators"] for row in client.get("/api/v1/sessions/").json()["results"]}
+    for session in (both, alone):
+        detail = client.get(f"/api/v1/sessions/{session.pk}/").json()["facilitators"]
+        assert listed[session.pk] == detail
+    assert listed[both.pk] == [abe.pk, world.officer.pk, zed.pk]
+    assert listed[alone.pk] == [world.officer.pk]
