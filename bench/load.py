@@ -173,11 +173,16 @@ def plan(engine: str, size: int) -> dict:
         .first()
     )
 
+    fullest_program = (
+        Session.objects.values("program").annotate(n=Count("pk")).order_by("-n", "program").first()["program"]
+    )
+
     def get(role, path):
         return [("GET", path, headers(role), None)]
 
     targets = {
         "ceiling": get("coordinator", f"/bench/ceiling/?pk={agency.pk}"),
+        "list floor": get("staff", f"/bench/list-floor/?program={fullest_program}"),
         "coordinator dashboard": get("coordinator", "/home/"),
         "agreement report": get("coordinator", f"/agreements/{agreement.pk}/report/"),
         "bookings list": get("staff", "/bookings/"),
@@ -189,7 +194,7 @@ def plan(engine: str, size: int) -> dict:
     }
     # The mix: the reads above in turn, and one write in ten: a booking by school staff on an
     # upcoming session of its agreements, or an intern's quarter hour on a past weekday.
-    reads = [r for name, rs in targets.items() if name != "ceiling" for r in rs]
+    reads = [r for name, rs in targets.items() if name not in ("ceiling", "list floor") for r in rs]
     upcoming = list(
         Session.objects.filter(
             program__agreement__parties__organization=school,

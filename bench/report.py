@@ -82,6 +82,12 @@ def main():
         for name in (*PAGES, *API, "mix, 10% writes"):
             p95 = t[name]["p95_ms"]
             out.append(f"| {name}: p95 < 250 ms at 8 clients | {p95:.0f} ms | {yes(p95 < 250)} |")
+        if "list floor" in t:
+            floor = t["list floor"]
+            out.append(
+                f"| (reference) the list floor: a plain DRF list of 25 rows | {floor['share_of_ceiling']:.0%} "
+                f"({floor['rps']} req/s, p95 {floor['p95_ms']:.0f} ms) | – |"
+            )
         errors = sum(r["non_2xx_3xx"] + r["timeout"] for r in t.values())
         out.append(f"| no errors under load | {errors} non-2xx/timeouts | {yes(errors == 0)} |")
     bg = backgrounds.get(1)
@@ -117,13 +123,14 @@ def main():
         out.append("|---|" + "---:|" * len(sizes) + "---:|" + "---:|" * len(sizes) + "---:|")
         names = list(loads[sizes[-1]]["targets"])
         for name in names:
-            rps = {s: loads[s]["targets"][name]["rps"] for s in sizes}
-            lat = [loads[s]["targets"][name] for s in sizes]
+            # A target added after a size was last measured has no figure at that size.
+            rps = {s: loads[s]["targets"][name]["rps"] for s in sizes if name in loads[s]["targets"]}
+            lat = [loads[s]["targets"].get(name) for s in sizes]
             out.append(
                 f"| {name} | "
-                + " | ".join(str(rps[s]) for s in sizes)
+                + " | ".join(str(rps.get(s, "–")) for s in sizes)
                 + f" | {slope(rps)} | "
-                + " | ".join(f"{r['p50_ms']:.0f}/{r['p95_ms']:.0f}/{r['p99_ms']:.0f}" for r in lat)
+                + " | ".join(f"{r['p50_ms']:.0f}/{r['p95_ms']:.0f}/{r['p99_ms']:.0f}" if r else "–" for r in lat)
                 + f" | {loads[sizes[-1]]['targets'][name]['share_of_ceiling']:.0%} |"
             )
     if any(backgrounds.values()):

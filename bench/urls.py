@@ -1,11 +1,15 @@
-"""The product's URLs plus the ceiling: a bare DRF endpoint the load test compares against."""
+"""The product's URLs plus two references the load test compares against: the ceiling, a bare
+DRF endpoint, and the list floor, the least a paginated DRF list of 25 rows costs here."""
 
 from django.urls import path
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organization
+from config.api import Pagination
 from config.urls import urlpatterns as product_urlpatterns
+from programs.models import Session
 
 
 class Ceiling(APIView):
@@ -17,4 +21,45 @@ class Ceiling(APIView):
         return Response({"organization": organization})
 
 
-urlpatterns = [path("bench/ceiling/", Ceiling.as_view(), name="bench-ceiling"), *product_urlpatterns]
+class PlainSessionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "program",
+            "starts_at",
+            "ends_at",
+            "location_kind",
+            "school",
+            "venue",
+            "capacity_seats",
+            "confirmed_seats",
+            "booking_cutoff_hours",
+            "waitlist_enabled",
+            "status",
+            "cancel_reason",
+            "facilitator_notes",
+            "ical_sequence",
+        ]
+
+
+class ListFloor(generics.ListAPIView):
+    """The sessions of one program, 25 to a page with the project's pagination (a count and a
+    page, both on an index), through a plain ModelSerializer of the session's own columns: no
+    scope, no related rows, no annotations. What DRF and the ORM cost for a list before any
+    access rule or related field of ours."""
+
+    serializer_class = PlainSessionSerializer
+    pagination_class = Pagination
+    filter_backends = []
+
+    def get_queryset(self):
+        program = self.request.query_params.get("program", 1)
+        return Session.objects.filter(program_id=program).order_by("starts_at", "pk")
+
+
+urlpatterns = [
+    path("bench/ceiling/", Ceiling.as_view(), name="bench-ceiling"),
+    path("bench/list-floor/", ListFloor.as_view(), name="bench-list-floor"),
+    *product_urlpatterns,
+]
