@@ -142,7 +142,22 @@ def session_cookie(user) -> str:
 
 
 def write_result(name: str, data: dict) -> Path:
+    """Write ``data`` as results/<name>.json, stamped with the day it was measured."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
+    data = {**data, "measured_on": time.strftime("%Y-%m-%d")}
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def measured_on(name: str) -> str:
+    """The day results/<name>.json was measured: its stamp, or for a file written before the
+    stamp existed, the day it was last committed."""
+    path = RESULTS / f"{name}.json"
+    stamp = json.loads(path.read_text()).get("measured_on")
+    if stamp:
+        return stamp
+    committed = subprocess.run(
+        ["git", "log", "-1", "--format=%cs", "--", str(path)], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    return committed or "unknown"

@@ -133,6 +133,17 @@ def main():
                 + " | ".join(f"{r['p50_ms']:.0f}/{r['p95_ms']:.0f}/{r['p99_ms']:.0f}" if r else "–" for r in lat)
                 + f" | {loads[sizes[-1]]['targets'][name]['share_of_ceiling']:.0%} |"
             )
+        days = {s: common.measured_on(f"load-postgres-{s}") for s in sizes}
+        out += [
+            "",
+            "Measured on: " + ", ".join(f"{label(s)} {day}" for s, day in days.items()) + ".",
+        ]
+        if len(set(days.values())) > 1:
+            out.append(
+                "The sizes were measured on different days, and this machine's speed differs from day to day "
+                "(the ceiling with them): compare each target's share of the ceiling across sizes, and read a "
+                "slope in requests/s only between sizes measured on the same day."
+            )
     if any(backgrounds.values()):
         sizes = [s for s in common.SIZES if backgrounds.get(s)]
         out += [
