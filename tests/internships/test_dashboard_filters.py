@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.enums import Role
 from internships.enums import CheckInStatus, PlacementStatus
 from internships.models import CheckIn, Clearance, Placement
+from tests.dashboard import dashboard_count, list_rows
 from tests.factories import AgencyFactory, member
 from tests.internships.factories import active_placement, clearance_kinds, make_student, started, today
 from tests.internships.factories import posting as make_posting
@@ -18,29 +19,6 @@ from tests.programs.factories import active_agreement
 
 CLEARANCES = reverse("internships:clearance_list") + "?expiring=60"
 MISSED = reverse("internships:placement_list") + "?missed_check_ins=1"
-
-
-def _dashboard_count(client, user, url) -> int:
-    client.force_login(user)
-    body = client.get(reverse("home")).content.decode()
-    found = re.search(rf'<a href="{re.escape(url)}"><span class="badge">(\d+)</span>', body)
-    assert found, url
-    return int(found.group(1))
-
-
-def _listed(client, user, url) -> list[str]:
-    """The rows of every page of a list (following its "Next" links), each as its text."""
-    client.force_login(user)
-    rows, page = [], url
-    while page:
-        response = client.get(page)
-        assert response.status_code == 200
-        body = response.content.decode()
-        table = body.split("<tbody>")[1].split("</tbody>")[0]
-        rows += [row for row in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "colspan" not in row]
-        following = re.search(r'<a href="(\?[^"]+)" rel="next">', body)
-        page = url.split("?")[0] + following.group(1).replace("&amp;", "&") if following else None
-    return rows
 
 
 def _clearance(agency, expires_in: int, *, name: str) -> Clearance:
@@ -74,8 +52,8 @@ def clearances(world):
 
 
 def test_clearances_to_renew_count_is_the_length_of_the_filtered_list(client, world, clearances):
-    listed = _listed(client, world.agency_coordinator, CLEARANCES)
-    assert _dashboard_count(client, world.agency_coordinator, CLEARANCES) == len(listed) == 3
+    listed = list_rows(client, world.agency_coordinator, CLEARANCES)
+    assert dashboard_count(client, world.agency_coordinator, CLEARANCES) == len(listed) == 3
     assert sorted(re.search(r"<td>(Due -?\d+)</td>", row).group(1) for row in listed) == [
         "Due -3",
         "Due 5",
@@ -86,8 +64,8 @@ def test_clearances_to_renew_count_is_the_length_of_the_filtered_list(client, wo
 def test_clearance_list_keeps_the_filter_across_pages(client, world):
     for i in range(26):
         _clearance(world.agency, i, name=f"Officer {i}")
-    listed = _listed(client, world.agency_coordinator, CLEARANCES)
-    assert _dashboard_count(client, world.agency_coordinator, CLEARANCES) == len(listed) == 26
+    listed = list_rows(client, world.agency_coordinator, CLEARANCES)
+    assert dashboard_count(client, world.agency_coordinator, CLEARANCES) == len(listed) == 26
     client.force_login(world.agency_coordinator)
     assert '<a href="?expiring=60&amp;page=2" rel="next">' in client.get(CLEARANCES).content.decode()
 
@@ -96,11 +74,11 @@ def test_another_agency_sees_none_of_the_clearances_to_renew(client, world, clea
     other = AgencyFactory(name="Hillside Sheriff")
     theirs = member(other, Role.COORDINATOR)
     _clearance(other, 7, name="Hillside deputy")
-    assert _dashboard_count(client, theirs, CLEARANCES) == 1
-    assert [re.search(r"<td>([^<]+)</td>", row).group(1) for row in _listed(client, theirs, CLEARANCES)] == [
+    assert dashboard_count(client, theirs, CLEARANCES) == 1
+    assert [re.search(r"<td>([^<]+)</td>", row).group(1) for row in list_rows(client, theirs, CLEARANCES)] == [
         "Hillside deputy"
     ]
-    assert _listed(client, world.coordinator_b, CLEARANCES) == []
+    assert list_rows(client, world.coordinator_b, CLEARANCES) == []
 
 
 @pytest.mark.parametrize("value", ["soon", "-1", "3651", "6O"])
@@ -141,16 +119,16 @@ def _placement_links(rows) -> list[str]:
 
 
 def test_missed_check_ins_count_is_the_length_of_the_filtered_placement_list(client, world, placements):
-    listed = _listed(client, world.agency_coordinator, MISSED)
-    assert _dashboard_count(client, world.agency_coordinator, MISSED) == len(listed) == 3
+    listed = list_rows(client, world.agency_coordinator, MISSED)
+    assert dashboard_count(client, world.agency_coordinator, MISSED) == len(listed) == 3
     assert _placement_links(listed) == sorted(reverse("internships:placement_detail", args=[p.pk]) for p in placements)
     # The student's school coordinator sees the same placements, by the same rule.
-    assert _dashboard_count(client, world.coordinator_a, MISSED) == len(_listed(client, world.coordinator_a, MISSED))
+    assert dashboard_count(client, world.coordinator_a, MISSED) == len(list_rows(client, world.coordinator_a, MISSED))
 
 
 def test_another_school_sees_none_of_the_missed_check_ins(client, world, placements):
-    assert _dashboard_count(client, world.coordinator_b, MISSED) == 0
-    assert _listed(client, world.coordinator_b, MISSED) == []
+    assert dashboard_count(client, world.coordinator_b, MISSED) == 0
+    assert list_rows(client, world.coordinator_b, MISSED) == []
 
 
 def test_placement_list_refuses_a_bad_missed_check_ins_value(client, world):

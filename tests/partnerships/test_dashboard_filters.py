@@ -2,7 +2,6 @@
 ``?overdue_items=1`` and ``?activated_within=30``; newly active agreements are named on the
 home, with links. Nothing of them reaches a coordinator of a school outside the agreements."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -11,35 +10,11 @@ from django.utils import timezone
 
 from partnerships import services
 from partnerships.models import ActionItem, Agreement
+from tests.dashboard import FIRST_LINK, dashboard_count, home_page, list_rows
 from tests.partnerships.factories import active
 
 OVERDUE = reverse("partnerships:agreement_list") + "?overdue_items=1"
 NEWLY_ACTIVE = reverse("partnerships:agreement_list") + "?activated_within=30"
-
-
-def _home(client, user) -> str:
-    client.force_login(user)
-    return client.get(reverse("home")).content.decode()
-
-
-def _dashboard_count(client, user, url) -> int:
-    found = re.search(rf'<a href="{re.escape(url)}"><span class="badge">(\d+)</span>', _home(client, user))
-    assert found, url
-    return int(found.group(1))
-
-
-def _listed(client, user, url) -> list[str]:
-    """The agreement links of every page of the list (following its "Next" links)."""
-    client.force_login(user)
-    rows, page = [], url
-    while page:
-        response = client.get(page)
-        assert response.status_code == 200
-        body = response.content.decode()
-        rows += re.findall(r'<tr>\s*<td><a href="([^"]+)">', body.split("<tbody>")[1].split("</tbody>")[0])
-        following = re.search(r'<a href="(\?[^"]+)" rel="next">', body)
-        page = url.split("?")[0] + following.group(1).replace("&amp;", "&") if following else None
-    return rows
 
 
 def _item(world, agreement, due_in: int, *, done=False) -> ActionItem:
@@ -73,35 +48,35 @@ def agreements(world):
 def test_overdue_items_count_is_the_length_of_the_filtered_agreement_list(client, world, agreements):
     late_two, late_one, _done, _due_today = agreements
     for coordinator in (world.agency_coordinator, world.coordinator_a):
-        listed = _listed(client, coordinator, OVERDUE)
-        assert _dashboard_count(client, coordinator, OVERDUE) == len(listed) == 2
+        listed = list_rows(client, coordinator, OVERDUE, FIRST_LINK)
+        assert dashboard_count(client, coordinator, OVERDUE) == len(listed) == 2
         assert sorted(listed) == sorted(a.get_absolute_url() for a in (late_two, late_one))
 
 
 def test_newly_active_agreements_are_named_with_links_and_counted(client, world, agreements):
     _late_two, _late_one, done, due_today = agreements
-    listed = _listed(client, world.agency_coordinator, NEWLY_ACTIVE)
-    assert _dashboard_count(client, world.agency_coordinator, NEWLY_ACTIVE) == len(listed) == 2
+    listed = list_rows(client, world.agency_coordinator, NEWLY_ACTIVE, FIRST_LINK)
+    assert dashboard_count(client, world.agency_coordinator, NEWLY_ACTIVE) == len(listed) == 2
     assert sorted(listed) == sorted(a.get_absolute_url() for a in (done, due_today))
-    panel = _home(client, world.agency_coordinator).split('id="home-newly-active"')[1].split("</section>")[0]
+    panel = home_page(client, world.agency_coordinator).split('id="home-newly-active"')[1].split("</section>")[0]
     for agreement in (done, due_today):
         assert f'<a href="{agreement.get_absolute_url()}">{agreement.title}</a>' in panel
     assert "MOU A" not in panel and "MOU B" not in panel  # active for 40 days: not new
 
 
 def test_a_school_outside_the_agreements_sees_none_of_them(client, world, agreements):
-    assert _dashboard_count(client, world.coordinator_b, OVERDUE) == 0
-    assert _dashboard_count(client, world.coordinator_b, NEWLY_ACTIVE) == 0
-    assert _listed(client, world.coordinator_b, OVERDUE) == []
-    assert _listed(client, world.coordinator_b, NEWLY_ACTIVE) == []
-    assert "MOU" not in _home(client, world.coordinator_b)
+    assert dashboard_count(client, world.coordinator_b, OVERDUE) == 0
+    assert dashboard_count(client, world.coordinator_b, NEWLY_ACTIVE) == 0
+    assert list_rows(client, world.coordinator_b, OVERDUE, FIRST_LINK) == []
+    assert list_rows(client, world.coordinator_b, NEWLY_ACTIVE, FIRST_LINK) == []
+    assert "MOU" not in home_page(client, world.coordinator_b)
 
 
 def test_agreement_list_keeps_the_filter_across_pages(client, world):
     for i in range(26):
         _item(world, active(world, title=f"MOU {i}"), -1)
-    listed = _listed(client, world.agency_coordinator, OVERDUE)
-    assert _dashboard_count(client, world.agency_coordinator, OVERDUE) == len(listed) == 26
+    listed = list_rows(client, world.agency_coordinator, OVERDUE, FIRST_LINK)
+    assert dashboard_count(client, world.agency_coordinator, OVERDUE) == len(listed) == 26
 
 
 @pytest.mark.parametrize("query", [{"overdue_items": "maybe"}, {"activated_within": "soon"}])

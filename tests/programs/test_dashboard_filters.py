@@ -1,7 +1,6 @@
 """The coordinator's "session requests waiting" count opens the request list filtered to
 ``?status=open``: the same rows, page after page, and nothing of another school."""
 
-import re
 from datetime import time, timedelta
 
 import pytest
@@ -10,31 +9,10 @@ from django.utils import timezone
 
 from programs.enums import RequestStatus
 from programs.models import SessionRequest
+from tests.dashboard import FIRST_LINK, dashboard_count, list_rows
 from tests.programs.factories import ProgramFactory, active_agreement
 
 URL = reverse("programs:request_list") + "?status=open"
-
-
-def _dashboard_count(client, user, url) -> int:
-    client.force_login(user)
-    body = client.get(reverse("home")).content.decode()
-    found = re.search(rf'<a href="{re.escape(url.replace("&", "&amp;"))}"><span class="badge">(\d+)</span>', body)
-    assert found, url
-    return int(found.group(1))
-
-
-def _listed(client, user, url) -> list[str]:
-    """The rows of every page of a list (following its "Next" links)."""
-    client.force_login(user)
-    rows, page = [], url
-    while page:
-        response = client.get(page)
-        assert response.status_code == 200
-        body = response.content.decode()
-        rows += re.findall(r'<tr><td><a href="([^"]+)">', body.split("<tbody>")[1].split("</tbody>")[0])
-        following = re.search(r'<a href="(\?[^"]+)" rel="next">', body)
-        page = url.split("?")[0] + following.group(1).replace("&amp;", "&") if following else None
-    return rows
 
 
 def _requests(world, program, n, *, status=RequestStatus.OPEN):
@@ -66,8 +44,8 @@ def test_requests_waiting_count_is_the_length_of_the_open_request_list(client, w
     _requests(world, program, 2, status=RequestStatus.DECLINED)
     _requests(world, program, 1, status=RequestStatus.SCHEDULED)
     coordinator = world.agency_coordinator
-    listed = _listed(client, coordinator, URL)
-    assert _dashboard_count(client, coordinator, URL) == len(listed) == 26
+    listed = list_rows(client, coordinator, URL, FIRST_LINK)
+    assert dashboard_count(client, coordinator, URL) == len(listed) == 26
     assert sorted(listed) == sorted(reverse("programs:request_detail", args=[r.pk]) for r in waiting)
     second = client.get(URL).content.decode()
     assert '<a href="?status=open&amp;page=2" rel="next">' in second  # the filter survives paging
@@ -75,8 +53,8 @@ def test_requests_waiting_count_is_the_length_of_the_open_request_list(client, w
 
 def test_coordinator_of_another_school_sees_no_waiting_request(client, world, program):
     _requests(world, program, 3)
-    assert _dashboard_count(client, world.coordinator_b, URL) == 0
-    assert _listed(client, world.coordinator_b, URL) == []
+    assert dashboard_count(client, world.coordinator_b, URL) == 0
+    assert list_rows(client, world.coordinator_b, URL, FIRST_LINK) == []
 
 
 def test_request_list_refuses_an_unknown_status_with_a_message(client, world, program):
