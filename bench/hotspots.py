@@ -78,16 +78,18 @@ def main():
     for seconds, text, _ in sorted(queries, key=lambda q: q[0], reverse=True)[:8]:
         print(f"  {seconds * 1000:7.2f} ms  {text[:220]}")
     if args.plans and connection.vendor == "postgresql":
-        planning = execution = 0.0
+        timings = []
         with connection.cursor() as cursor:
             for _, text, params in queries:
                 if not text.lstrip().upper().startswith("SELECT"):
                     continue
                 cursor.execute("EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) " + text, params)
                 plan = cursor.fetchone()[0][0]
-                planning += plan["Planning Time"]
-                execution += plan["Execution Time"]
+                timings.append((plan["Planning Time"], plan["Execution Time"], text))
+        planning, execution = sum(t[0] for t in timings), sum(t[1] for t in timings)
         print(f"SELECTs: {planning:.1f} ms planning, {execution:.1f} ms execution (one request, EXPLAIN ANALYZE)")
+        for plan_ms, exec_ms, text in sorted(timings, key=lambda t: t[0] + t[1], reverse=True)[:8]:
+            print(f"  {plan_ms:6.2f} + {exec_ms:6.2f} ms  {text[:200]}")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)

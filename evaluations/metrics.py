@@ -302,6 +302,12 @@ def compute_many(
 def compute_batch(requests) -> list[dict[int, Decimal | None]]:
     """``compute_many`` for several (metrics, agreement, program, start, end) at once: still
     one query per source table, however many agreements, programs and periods are asked for."""
+    return _compute_all(requests, [])[0]
+
+
+def _compute_all(requests, summaries) -> tuple[list[dict[int, Decimal | None]], list[dict]]:
+    """The metric values of ``requests`` (as ``compute_batch``) and the activity summaries of
+    ``summaries`` ((agreement, start, end) each), all read in one query per source table."""
     requests = [(list(metrics), *rest) for metrics, *rest in requests]
     scopes = [_scope(agreement, program, start, end) for _, agreement, program, start, end in requests]
     computed = _computed(
@@ -309,15 +315,17 @@ def compute_batch(requests) -> list[dict[int, Decimal | None]]:
             ({m.computation for m in metrics if m.is_computed}, scope)
             for (metrics, *_), scope in zip(requests, scopes, strict=True)
         ]
+        + [(set(ACTIVITY), _scope(agreement, None, start, end)) for agreement, start, end in summaries]
     )
     results = []
-    for (metrics, *_), scope, by_code in zip(requests, scopes, computed, strict=True):
+    for (metrics, *_), scope, by_code in zip(requests, scopes, computed[: len(requests)], strict=True):
         values = {m.pk: by_code[m.computation] for m in metrics if m.is_computed}
         manual = [m for m in metrics if not m.is_computed]
         if manual:
             values.update(_manual(manual, scope))
         results.append(values)
-    return results
+    activities = [{name: by_code[code] for code, name in ACTIVITY.items()} for by_code in computed[len(requests) :]]
+    return results, activities
 
 
 def compute(metric, *, agreement, period_start: date, period_end: date, program=None) -> Decimal | None:
@@ -327,18 +335,19 @@ def compute(metric, *, agreement, period_start: date, period_end: date, program=
     )[metric.pk]
 
 
+# The activity summary of the report: each figure's computation and its name.
+ACTIVITY = {
+    C.SESSIONS_DELIVERED: "sessions_delivered",
+    C.SCHOOLS_SERVED: "schools_served",
+    C.STUDENTS_REACHED: "students_reached",
+    C.PLACEMENTS_STARTED: "interns",
+    C.MENTORED_HOURS: "hours_approved",
+}
+
+
 def activity_summary(agreement, *, period_start: date, period_end: date) -> dict:
     """The short account of what happened, for the report: four queries."""
-    scope = _scope(agreement, None, period_start, period_end)
-    codes = {C.SESSIONS_DELIVERED, C.SCHOOLS_SERVED, C.STUDENTS_REACHED, C.PLACEMENTS_STARTED, C.MENTORED_HOURS}
-    values = _computed([(codes, scope)])[0]
-    return {
-        "sessions_delivered": values[C.SESSIONS_DELIVERED],
-        "schools_served": values[C.SCHOOLS_SERVED],
-        "students_reached": values[C.STUDENTS_REACHED],
-        "interns": values[C.PLACEMENTS_STARTED],
-        "hours_approved": values[C.MENTORED_HOURS],
-    }
+    return _compute_all([], [(agreement, period_start, period_end)])[1][0]
 
 
 # Progress against targets.
@@ -395,6 +404,19 @@ def progress_for(targets, *, today: date | None = None) -> list[Progress]:
     """Progress of each target, in the order given, as of the end of ``today`` (the agency's
     date by default). Actuals cover the period up to today; a period not begun has no data.
     One query per source table for all of them, however many agreements they span."""
+    return _progress(targets, today, [])[0]
+
+
+def progress_and_activity(
+    targets, *, agreement, period_start: date, period_end: date, today: date | None = None
+) -> tuple[list[Progress], dict]:
+    """``progress_for(targets)`` and the agreement's ``activity_summary`` for the period, read
+    together: a source both need (sessions, bookings, placements, hours) is queried once."""
+    found, activities = _progress(targets, today, [(agreement, period_start, period_end)])
+    return found, activities[0]
+
+
+def _progress(targets, today: date | None, summaries) -> tuple[list[Progress], list[dict]]:
     if isinstance(targets, QuerySet):
         targets = targets.select_related("agreement__lead_agency", "program", "metric")
     targets = list(targets)
@@ -406,16 +428,17 @@ def progress_for(targets, *, today: date | None = None) -> list[Progress]:
             until = min(day, target.period_end)
             groups[(target.agreement_id, target.program_id, target.period_start, until)].append(target)
     keys = list(groups)
-    computed = compute_batch(
+    computed, activities = _compute_all(
         [
             ({t.metric for t in groups[key]}, groups[key][0].agreement, groups[key][0].program, key[2], key[3])
             for key in keys
-        ]
+        ],
+        summaries,
     )
     actuals = {}
     for key, values in zip(keys, computed, strict=True):
         actuals.update({t.pk: values[t.metric_id] for t in groups[key]})
-    return [_assess(t, actuals.get(t.pk), days[t.pk]) for t in targets]
+    return [_assess(t, actuals.get(t.pk), days[t.pk]) for t in targets], activities
 
 
 def progress(target: Target, *, today: date | None = None) -> Progress:

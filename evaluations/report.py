@@ -125,7 +125,10 @@ def trend_of(target: Target) -> list[tuple]:
 def build(agreement: Agreement, *, user, start: date, end: date, today: date | None = None) -> Report:
     targets = list(targets_in(user, agreement, start, end))
     kpis = []
-    for progress in metrics.progress_for(targets, today=today):
+    found, activity = metrics.progress_and_activity(
+        targets, agreement=agreement, period_start=start, period_end=end, today=today
+    )
+    for progress in found:
         target = progress.target
         trend = trend_of(target)
         title = _("%(metric)s by month, against the target of %(value)s") % {
@@ -147,7 +150,6 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
     groups = list(by_template.values())
     for group, aggregate in zip(groups, results.aggregate_results_many(groups, user=user), strict=True):
         blocks.append(SurveyBlock(group[0].template, len(group), aggregate, question_charts(aggregate["questions"])))
-    activity = metrics.activity_summary(agreement, period_start=start, period_end=end)
     return Report(agreement, start, end, kpis, blocks, activity)
 
 

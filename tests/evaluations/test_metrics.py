@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evaluations import metrics
 from evaluations.enums import Computation, MeasurementStatus, MetricKind, Unit
-from evaluations.models import Measurement, Metric
+from evaluations.models import Measurement, Metric, Target
 from internships.enums import ApplicationStatus, CheckInStatus, HoursStatus, PlacementStatus
 from programs.enums import BookingStatus, SessionStatus
 from programs.models import Booking
@@ -310,6 +310,35 @@ def test_activity_summary_reuses_the_metrics(internships, sessions):
     }
     summary = metrics.activity_summary(internships["agreement"], **Q1)
     assert (summary["interns"], summary["hours_approved"], summary["sessions_delivered"]) == (4, Decimal("8.75"), 0)
+
+
+def test_the_report_reads_its_targets_and_its_activity_in_the_same_queries(sessions, django_assert_num_queries):
+    """The report's targets and its activity summary need the sessions and bookings sources
+    both: read together, each is one query, and the figures are the ones read apart."""
+    agreement = sessions["agreement"]
+    targets = [
+        Target.objects.create(
+            agreement=agreement,
+            metric=mf.builtin(code),
+            period_start=Q1["period_start"],
+            period_end=Q1["period_end"],
+            target_value=Decimal(10),
+        )
+        for code in (C.SESSIONS_DELIVERED, C.STUDENTS_REACHED)
+    ]
+    targets = list(
+        Target.objects.filter(pk__in=[t.pk for t in targets]).select_related(
+            "agreement__lead_agency", "metric", "program"
+        )
+    )
+    today = date(2025, 6, 30)
+    apart = metrics.progress_for(targets, today=today), metrics.activity_summary(agreement, **Q1)
+    # sessions, bookings, placements, hours: the targets add no source of their own
+    with django_assert_num_queries(4):
+        together = metrics.progress_and_activity(targets, agreement=agreement, today=today, **Q1)
+    assert [(p.target, p.actual, p.status) for p in together[0]] == [(p.target, p.actual, p.status) for p in apart[0]]
+    assert [p.actual for p in together[0]] == [4, 25]
+    assert together[1] == apart[1]
 
 
 # Manual metrics.
