@@ -60,6 +60,40 @@ def test_a_bad_environment_value_fails_loudly(tmp_path):
     assert "DJANGO_ENV" in result.stderr
 
 
+PLANNER = "from django.conf import settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+
+
+@pytest.mark.parametrize(
+    ("value", "options"),
+    [(None, "-c random_page_cost=1.1"), ("2", "-c random_page_cost=2.0"), ("", "None")],
+)
+def test_postgresql_connections_price_index_lookups_for_ssd(tmp_path, value, options):
+    overrides = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    if value is not None:
+        overrides["PG_RANDOM_PAGE_COST"] = value
+    result = run_manage(
+        "shell", "-c", PLANNER, env_overrides=overrides, drop=("PG_RANDOM_PAGE_COST",), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == options
+
+
+def test_a_bad_random_page_cost_fails_loudly(tmp_path):
+    overrides = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused", "PG_RANDOM_PAGE_COST": "fast"}
+    result = run_manage("shell", "-c", PLANNER, env_overrides=overrides, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "PG_RANDOM_PAGE_COST" in result.stderr
+
+
+@pytest.mark.postgres
+def test_the_test_database_connection_uses_the_ssd_page_cost(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
+
+
 def test_development_defaults_run_with_nothing_installed(tmp_path):
     result = run_manage(
         "shell",
