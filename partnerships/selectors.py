@@ -2,7 +2,8 @@
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -98,6 +99,19 @@ def recently_activated(qs: QuerySet[Agreement], *, today, within_days: int) -> Q
     return qs.filter(_activated_within(today, within_days))
 
 
+def _count_of(model, condition: Q | None = None) -> Coalesce:
+    """How many rows of ``model`` (matching ``condition``) belong to the agreement: one small
+    subquery each, where joining all the child tables would multiply their rows together."""
+    rows = (
+        model.objects.filter(condition or Q(), agreement_id=OuterRef("pk"))
+        .order_by()
+        .values("agreement_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def agreement_list_for(
     user,
     *,
@@ -116,14 +130,14 @@ def agreement_list_for(
         agreements_for(user)
         .select_related("lead_agency")
         .annotate(
-            party_count=Count("parties", distinct=True),
-            signature_count=Count("signatures", distinct=True),
-            open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True), distinct=True),
-            overdue_items=Count("action_items", filter=_overdue_item(today, "action_items__"), distinct=True),
-            objective_count=Count("objectives", distinct=True),
-            data_term_count=Count("data_terms", distinct=True),
-            supervision_count=Count("responsibilities", filter=Q(responsibilities__kind="supervision"), distinct=True),
-            institution_count=Count("parties", filter=Q(parties__role="institution"), distinct=True),
+            party_count=_count_of(AgreementParty),
+            signature_count=_count_of(Signature),
+            open_items=_count_of(ActionItem, Q(done_at__isnull=True)),
+            overdue_items=_count_of(ActionItem, _overdue_item(today)),
+            objective_count=_count_of(Objective),
+            data_term_count=_count_of(DataSharingTerm),
+            supervision_count=_count_of(Responsibility, Q(kind="supervision")),
+            institution_count=_count_of(AgreementParty, Q(role="institution")),
             has_uncovered_party=Exists(
                 AgreementParty.objects.filter(agreement=OuterRef("pk"), responsibilities__isnull=True)
             ),
@@ -140,7 +154,7 @@ def agreement_list_for(
     if status:
         qs = qs.filter(status=status)
     if party:
-        qs = qs.filter(parties__organization_id=party)
+        qs = qs.filter(pk__in=AgreementParty.objects.filter(organization_id=party).values("agreement_id"))
     if expiring_within is not None:
         qs = qs.filter(_expiring_within(today, expiring_within))
     if review_due:

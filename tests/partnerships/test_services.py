@@ -454,7 +454,24 @@ def test_health_figures_are_computed_in_one_query(world, django_assert_num_queri
         due_on=timezone.localdate() + timedelta(days=1),
         by=world.coordinator_a,
     )
+    # Second rows in the other child tables, so that a join of them all would multiply counts.
+    objective = agreement.objectives.first()
+    objective.pk = None
+    objective.save()
+    term = agreement.data_terms.first()
+    term.pk = None
+    term.category = next(c for c in DataCategory if c != term.category)
+    term.save()
     coordinator = User.objects.get(pk=world.coordinator_a.pk)  # nothing cached
     with django_assert_num_queries(2):  # the coordinator's memberships, then the list
         row = list(selectors.agreement_list_for(coordinator))[0]
     assert (row.party_count, row.signature_count, row.open_items, row.overdue_items) == (2, 2, 2, 1)
+    # Each figure counts its own rows: none is multiplied by another table's.
+    expected = (
+        agreement.objectives.count(),
+        agreement.data_terms.count(),
+        agreement.responsibilities.filter(kind="supervision").count(),
+        agreement.parties.filter(role="institution").count(),
+    )
+    assert expected == (2, 2, 1, 1)
+    assert (row.objective_count, row.data_term_count, row.supervision_count, row.institution_count) == expected
