@@ -9,10 +9,10 @@ joins the two. Results are read as aggregates on the survey pages, which apply t
 group size."""
 
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from config.aggregates import count_of
+from evaluations import selectors
 from evaluations.enums import MeasurementStatus
 from evaluations.models import (
     Answer,
@@ -59,12 +59,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def _count(model, field: str, **filters):
-    """A correlated count, so two counts on one changelist do not multiply each other's joins."""
-    rows = model.objects.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), 0)
 
 
 # Metrics, measurements, targets, snapshots.
@@ -226,8 +220,8 @@ class SurveyTemplateAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                questions_n=_count(Question, "template"),
-                protected_n=_count(Question, "template", protected_topic=True),
+                questions_n=count_of(Question.objects.all(), "template"),
+                protected_n=count_of(Question.objects.filter(protected_topic=True), "template"),
             )
         )
 
@@ -302,22 +296,15 @@ class SurveyAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                invited_n=_count(SurveyInvitation, "survey", withdrawn=False),
-                responded_n=_count(Response, "survey"),
-            )
-        )
+        return selectors.with_response_counts(super().get_queryset(request))
 
-    @admin.display(description=_("invited"), ordering="invited_n")
+    @admin.display(description=_("invited"), ordering="invited_count")
     def invited(self, obj):
-        return obj.invited_n
+        return obj.invited_count
 
-    @admin.display(description=_("responses"), ordering="responded_n")
+    @admin.display(description=_("responses"), ordering="response_count")
     def responded(self, obj):
-        return obj.responded_n
+        return obj.response_count
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from accounts import access
 from accounts.enums import Role
+from config.aggregates import count_of
 from evaluations.enums import SurveyStatus
 from evaluations.models import (
     Answer,
@@ -139,6 +140,16 @@ def answers_for(user) -> QuerySet[Answer]:
         ~Q(text=""),
         Q(response__institution_id__in=mine)
         | Q(response__institution__isnull=True, response__survey__agreement_id__in=schools_agreements),
+    )
+
+
+def with_response_counts(qs: QuerySet[Survey]) -> QuerySet[Survey]:
+    """Surveys with ``response_count`` and ``invited_count``: the invitations not withdrawn, or
+    used before they were (one subquery each, never a join of both tables)."""
+    live = SurveyInvitation.objects.filter(Q(withdrawn=False) | Q(used_on__isnull=False))
+    return qs.annotate(
+        response_count=count_of(Response.objects.all(), "survey"),
+        invited_count=count_of(live, "survey"),
     )
 
 

@@ -10,8 +10,7 @@ in clear only in the answer to the POST that made them.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,11 +28,9 @@ from evaluations.models import (
     Answer,
     Distribution,
     Measurement,
-    Response,
     Snapshot,
     Survey,
     SurveyConsent,
-    SurveyInvitation,
     Target,
 )
 from programs.enums import BookingStatus
@@ -370,21 +367,6 @@ def measurement_approve(request, pk):
 # Surveys.
 
 
-def _counted(qs):
-    """Surveys with their responses and live invitations counted in the same query."""
-    responses = Response.objects.filter(survey=OuterRef("pk")).order_by().values("survey").annotate(n=Count("pk"))
-    invited = (
-        SurveyInvitation.objects.filter(Q(withdrawn=False) | Q(used_on__isnull=False), survey=OuterRef("pk"))
-        .order_by()
-        .values("survey")
-        .annotate(n=Count("pk"))
-    )
-    return qs.annotate(
-        response_count=Coalesce(Subquery(responses.values("n")[:1], output_field=IntegerField()), Value(0)),
-        invited_count=Coalesce(Subquery(invited.values("n")[:1], output_field=IntegerField()), Value(0)),
-    )
-
-
 def _filters(request, form) -> tuple[dict, bool]:
     if not request.GET:
         return {}, False
@@ -406,7 +388,7 @@ def survey_list(request):
             qs = qs.filter(**{name: filters[name]})
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
-    qs = _counted(qs).order_by("-opened_at", "-pk")
+    qs = selectors.with_response_counts(qs).order_by("-opened_at", "-pk")
     return render(
         request,
         "evaluations/survey_list.html",

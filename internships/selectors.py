@@ -5,14 +5,14 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
 from accounts.enums import OrganizationKind, Role
 from accounts.models import Organization, User
+from config.aggregates import count_of, sum_of
 from internships import rules
 from internships.enums import (
     AccessPurpose,
@@ -289,11 +289,13 @@ def with_missed_check_ins(qs: QuerySet[Placement], *, today: date) -> QuerySet[P
 
 
 def _hours_totals(qs):
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=8, decimal_places=2))
-    return qs.annotate(
-        approved_hours=Coalesce(Sum("hours__hours", filter=Q(hours__status=HoursStatus.APPROVED)), zero),
-        pending_hours=Coalesce(Sum("hours__hours", filter=Q(hours__status=HoursStatus.SUBMITTED)), zero),
-    )
+    hours = DecimalField(max_digits=8, decimal_places=2)
+
+    def total(status):
+        entries = HoursEntry.objects.filter(status=status)
+        return sum_of(entries, "hours", "placement", output_field=hours, zero=Decimal(0))
+
+    return qs.annotate(approved_hours=total(HoursStatus.APPROVED), pending_hours=total(HoursStatus.SUBMITTED))
 
 
 def posting_list_for(
@@ -302,9 +304,7 @@ def posting_list_for(
     qs = (
         access.visible(user, Posting)
         .select_related("agency", "agreement")
-        .annotate(
-            accepted=Count("applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED), distinct=True)
-        )
+        .annotate(accepted=count_of(Application.objects.filter(status=ApplicationStatus.ACCEPTED), "posting"))
     )
     if agency:
         qs = qs.filter(agency_id=agency)

@@ -2,14 +2,14 @@
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
 from accounts.enums import Role
 from accounts.models import User
+from config.aggregates import count_of
 from partnerships.models import (
     ActionItem,
     Agreement,
@@ -99,19 +99,6 @@ def recently_activated(qs: QuerySet[Agreement], *, today, within_days: int) -> Q
     return qs.filter(_activated_within(today, within_days))
 
 
-def _count_of(model, condition: Q | None = None) -> Coalesce:
-    """How many rows of ``model`` (matching ``condition``) belong to the agreement: one small
-    subquery each, where joining all the child tables would multiply their rows together."""
-    rows = (
-        model.objects.filter(condition or Q(), agreement_id=OuterRef("pk"))
-        .order_by()
-        .values("agreement_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows), 0)
-
-
 def agreement_list_for(
     user,
     *,
@@ -130,14 +117,14 @@ def agreement_list_for(
         agreements_for(user)
         .select_related("lead_agency")
         .annotate(
-            party_count=_count_of(AgreementParty),
-            signature_count=_count_of(Signature),
-            open_items=_count_of(ActionItem, Q(done_at__isnull=True)),
-            overdue_items=_count_of(ActionItem, _overdue_item(today)),
-            objective_count=_count_of(Objective),
-            data_term_count=_count_of(DataSharingTerm),
-            supervision_count=_count_of(Responsibility, Q(kind="supervision")),
-            institution_count=_count_of(AgreementParty, Q(role="institution")),
+            party_count=count_of(AgreementParty.objects.all(), "agreement"),
+            signature_count=count_of(Signature.objects.all(), "agreement"),
+            open_items=count_of(ActionItem.objects.filter(done_at__isnull=True), "agreement"),
+            overdue_items=count_of(ActionItem.objects.filter(_overdue_item(today)), "agreement"),
+            objective_count=count_of(Objective.objects.all(), "agreement"),
+            data_term_count=count_of(DataSharingTerm.objects.all(), "agreement"),
+            supervision_count=count_of(Responsibility.objects.filter(kind="supervision"), "agreement"),
+            institution_count=count_of(AgreementParty.objects.filter(role="institution"), "agreement"),
             has_uncovered_party=Exists(
                 AgreementParty.objects.filter(agreement=OuterRef("pk"), responsibilities__isnull=True)
             ),

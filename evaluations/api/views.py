@@ -10,8 +10,7 @@ Answering a survey happens only through its single-use link (evaluations.respond
 are aggregates, hidden below the survey's minimum group, and agency users read free text only
 once the school published it (evaluations.results)."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -25,11 +24,10 @@ from accounts import access
 from config.api import error_responses
 from config.filters import IdFilter, StrictFilterSet
 from config.parsers import JSONParser
-from evaluations import metrics, results, rules, services
+from evaluations import metrics, results, rules, selectors, services
 from evaluations.api import serializers as s
 from evaluations.enums import Audience, MeasurementStatus, MetricKind, Subject, SurveyStatus
-from evaluations.models import Measurement, Metric, Snapshot, Survey, SurveyInvitation, SurveyTemplate, Target
-from evaluations.models import Response as SurveyResponse
+from evaluations.models import Measurement, Metric, Snapshot, Survey, SurveyTemplate, Target
 
 READ = error_responses(400, 401, 404)
 WRITE = error_responses(400, 401, 403, 404, 409)
@@ -120,23 +118,11 @@ def measurement_queryset(user):
 
 def survey_queryset(user):
     """Visible surveys, their responses and live invitations counted in the same query."""
-    responses = SurveyResponse.objects.filter(survey=OuterRef("pk")).order_by().values("survey").annotate(n=Count("pk"))
-    invited = (
-        SurveyInvitation.objects.filter(Q(withdrawn=False) | Q(used_on__isnull=False), survey=OuterRef("pk"))
-        .order_by()
-        .values("survey")
-        .annotate(n=Count("pk"))
-    )
-    return (
+    return selectors.with_response_counts(
         access.visible(user, Survey)
         .select_related("template", "agreement")
         .prefetch_related("agreement__parties", "template__questions")
-        .annotate(
-            response_count=Coalesce(Subquery(responses.values("n")[:1], output_field=IntegerField()), Value(0)),
-            invited_count=Coalesce(Subquery(invited.values("n")[:1], output_field=IntegerField()), Value(0)),
-        )
-        .order_by("-opened_at", "-pk")
-    )
+    ).order_by("-opened_at", "-pk")
 
 
 def template_queryset(user):

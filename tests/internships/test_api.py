@@ -383,6 +383,23 @@ def test_logging_hours_on_an_active_placement(client, active):
     assert (detail["approved_hours"], detail["pending_hours"]) == ("0.00", "2.50")
 
 
+def test_each_placement_in_the_list_totals_only_its_own_hours(client, world, posting, active):
+    other = f.started(f.active_placement(posting, f.make_student(world.school_a, full_name="Ada Student")))
+    day = f.today() - timedelta(days=1)
+    for placement, hours, status in [
+        (active, "2.50", HoursStatus.APPROVED),
+        (active, "1.25", HoursStatus.APPROVED),
+        (active, "1.00", HoursStatus.SUBMITTED),
+        (active, "3.00", HoursStatus.RETURNED),
+        (other, "4.00", HoursStatus.SUBMITTED),
+    ]:
+        HoursEntry.objects.create(placement=placement, day=day, hours=hours, activity="Filed reports", status=status)
+    client.force_login(member(world.agency, Role.COORDINATOR))
+    rows = client.get("/api/v1/placements/").json()["results"]
+    totals = {row["id"]: (row["approved_hours"], row["pending_hours"]) for row in rows}
+    assert totals == {active.pk: ("3.75", "1.00"), other.pk: ("0.00", "4.00")}
+
+
 @pytest.mark.parametrize(
     ("case", "field"),
     [("future_day", "day"), ("before_the_placement", "day"), ("after_the_placement", "day"), ("over_24", "hours")],
