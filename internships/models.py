@@ -330,7 +330,11 @@ class HoursEntry(TimestampedModel):
     class Meta:
         ordering = ["-day", "-pk"]
         verbose_name_plural = "hours entries"
-        indexes = [models.Index(fields=["placement", "day"], name="internships_hours_day")]
+        indexes = [
+            models.Index(fields=["placement", "day"], name="internships_hours_day"),
+            # The hours list, newest first: a page of 25 without sorting every entry.
+            models.Index(fields=["-day", "-id"], name="internships_hours_newest"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0, hours__lte=24), name="internships_hours_range"),
             models.CheckConstraint(condition=Q(status__in=HoursStatus.values), name="internships_hours_status_valid"),
