@@ -16,12 +16,14 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 
 # Routes not counted, and why.
+SLOWEST = 15  # pairs listed by time at the end of a count
 SKIPPED = {
     "landing": "redirects a signed-in person to home/",
     "healthz": "no user data: one SELECT 1",
@@ -221,7 +223,9 @@ def count(engine: str, size: int) -> dict:
     def measure(client, url):
         client.get(url)
         with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
             response = client.get(url)
+            measure.ms = round((time.perf_counter() - start) * 1000, 1)
         measure.rows = rows_of(response)
         return response.status_code, len(queries)
 
@@ -249,7 +253,7 @@ def count(engine: str, size: int) -> dict:
                     continue
                 status, n = measure(client, reverse(name))
                 if status == 200:
-                    results.append({"route": name, "role": role, "queries": n, "rows": measure.rows})
+                    results.append({"route": name, "role": role, "queries": n, "rows": measure.rows, "ms": measure.ms})
             continue
         if name not in picks:
             if POST_ONLY.search(name):
@@ -281,7 +285,7 @@ def count(engine: str, size: int) -> dict:
         if status != 200:
             unknown.append(f"{name} answered {status} to {role}")
             continue
-        results.append({"route": name, "role": role, "queries": n, "rows": measure.rows})
+        results.append({"route": name, "role": role, "queries": n, "rows": measure.rows, "ms": measure.ms})
 
     # The API: every list for every role it answers, and the detail of the first row.
     for name, _pattern in routes():
@@ -295,26 +299,32 @@ def count(engine: str, size: int) -> dict:
                 status, n = measure(client, url)
                 if status != 200:
                     continue
-                results.append({"route": name, "role": role, "queries": n, "rows": measure.rows})
+                results.append({"route": name, "role": role, "queries": n, "rows": measure.rows, "ms": measure.ms})
                 body = client.get(url).json()
                 rows = body.get("results") if isinstance(body, dict) else None
                 detail = name.removesuffix("-list") + "-detail"
                 if rows and "id" in rows[0] and detail in dict(routes()):
                     status, n = measure(client, reverse(detail, args=[rows[0]["id"]]))
                     if status == 200:
-                        results.append({"route": detail, "role": role, "queries": n})
+                        results.append({"route": detail, "role": role, "queries": n, "ms": measure.ms})
                     for action in ("results", "csv"):
                         extra = name.removesuffix("-list") + f"-{action}"
                         if extra in dict(routes()):
                             status, n = measure(client, reverse(extra, args=[rows[0]["id"]]))
                             if status == 200:
-                                results.append({"route": extra, "role": role, "queries": n})
+                                results.append({"route": extra, "role": role, "queries": n, "ms": measure.ms})
     counted = {r["route"] for r in results}
     api_gets = {n for n, _ in routes() if n.startswith("api:") and (n.endswith(("-list", "-detail")) or n == "api:me")}
     unknown += sorted(f"{n} (no role could read it)" for n in api_gets - counted - set(SKIPPED))
     data = {"engine": engine, "size": size, "results": results, "not_counted": unknown, "post_only": post_only}
     common.write_result(f"queries-{engine}-{size}", data)
     print(f"{engine} 1/{size}: {len(results)} (route, role) pairs counted; not counted: {unknown or 'none'}")
+    # One request each, in-process with the test client's template capture: a pointer to what
+    # is slow, not a figure to report (load.py measures the load targets).
+    slowest = sorted((r for r in results if "ms" in r), key=lambda r: r["ms"], reverse=True)[:SLOWEST]
+    print(f"the {SLOWEST} slowest (one request each, in-process):")
+    for r in slowest:
+        print(f"  {r['ms']:8.1f} ms  {r['queries']:3d} queries  {r['route']} as {r['role']}")
     return data
 
 
