@@ -94,6 +94,50 @@ def test_the_test_database_connection_uses_the_ssd_page_cost(db):
         assert cursor.fetchone()[0] == "1.1"
 
 
+PREPARED = (
+    "from django.conf import settings as s; o = s.DATABASES['default'].get('OPTIONS', {}); "
+    "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "options"),
+    [(None, "True 5"), ("0", "True 0"), ("12", "True 12"), ("", "None None")],
+)
+def test_postgresql_connections_prepare_repeated_queries(tmp_path, value, options):
+    overrides = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    if value is not None:
+        overrides["PG_PREPARE_THRESHOLD"] = value
+    result = run_manage(
+        "shell", "-c", PREPARED, env_overrides=overrides, drop=("PG_PREPARE_THRESHOLD",), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == options
+
+
+@pytest.mark.parametrize("value", ["yes", "-1", "2.5"])
+def test_a_bad_prepare_threshold_fails_loudly(tmp_path, value):
+    overrides = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused", "PG_PREPARE_THRESHOLD": value}
+    result = run_manage("shell", "-c", PREPARED, env_overrides=overrides, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "PG_PREPARE_THRESHOLD" in result.stderr
+
+
+@pytest.mark.postgres
+def test_a_query_run_often_is_prepared_on_the_server(db):
+    from django.db import connection
+
+    from accounts.models import Organization
+
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    for _ in range(threshold + 1):
+        list(Organization.objects.filter(name="prepared?").values_list("pk"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any('"accounts_organization"' in text and "$1" in text for text in statements), statements
+
+
 def test_development_defaults_run_with_nothing_installed(tmp_path):
     result = run_manage(
         "shell",
