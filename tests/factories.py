@@ -22,6 +22,11 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
+# Where the test organizations are: behind the server's TIME_ZONE (New York), so a rule that
+# counts days where the organization is, not on the server, is tested as such.
+ORGANIZATION_TIME_ZONE = "America/Los_Angeles"
+
+
 class OrganizationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organization
@@ -29,7 +34,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Organization {n}")
     kind = OrganizationKind.K12_SCHOOL
     city = "Riverside"
-    time_zone = "America/Los_Angeles"
+    time_zone = ORGANIZATION_TIME_ZONE
 
 
 class SchoolFactory(OrganizationFactory):

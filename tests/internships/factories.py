@@ -6,6 +6,7 @@ The builders below go through the services wherever a rule applies, so a test st
 """
 
 import re
+import zoneinfo
 from datetime import date, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from accounts.models import Membership
 from internships import services
 from internships.enums import ApplicationStatus, ConsentStatus
 from internships.models import Application, Clearance, ClearanceKind, GuardianConsent, Placement, Posting
-from tests.factories import member
+from tests.factories import ORGANIZATION_TIME_ZONE, member
 from tests.programs.factories import active_agreement
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -27,7 +28,9 @@ def pdf(name="resume.pdf", content=PDF) -> SimpleUploadedFile:
 
 
 def today() -> date:
-    return timezone.localdate()
+    """Today where the test organizations are (Los Angeles), as the internship rules count it:
+    between 05:00 and 08:00 UTC the server's own date (New York) is a day ahead."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(ORGANIZATION_TIME_ZONE))
 
 
 def adult_birth_date(on: date | None = None) -> date:

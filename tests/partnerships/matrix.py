@@ -63,6 +63,12 @@ def _funding(w):
     )
 
 
+def _tomorrow():
+    # Not today: the server's date and the one in force after a request (the signed-in person's
+    # organization's zone) differ for some hours of every night.
+    return timezone.localdate() + timedelta(days=1)
+
+
 def _future():
     return (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
 
@@ -273,7 +279,7 @@ API = {
         "POST",
         api_change(200),
         url=lambda w: _api("agreements/{}/terminate/", active(w).pk),
-        data=lambda w: {"reason": "The district ends the program.", "effective_on": str(timezone.localdate())},
+        data=lambda w: {"reason": "The district ends the program.", "effective_on": str(_tomorrow())},
     ),
     # Only a coordinator of that very party signs for it; an admin does not sign for others.
     ("POST", "/api/v1/agreements/{id}/sign/"): Row(
