@@ -65,9 +65,9 @@ def active_agreements_between(organization_ids) -> QuerySet[Agreement]:
 # Rules shared by the coordinator's home and the agreement list its links open.
 
 
-def _overdue_item(today, prefix: str = "") -> Q:
-    """An action item still open after its due day (``prefix`` reaches it from another model)."""
-    return Q(**{f"{prefix}done_at__isnull": True, f"{prefix}due_on__lt": today})
+def _overdue_item(today) -> Q:
+    """An action item still open after its due day."""
+    return Q(done_at__isnull=True, due_on__lt=today)
 
 
 def _has_overdue_items(today) -> Q:
