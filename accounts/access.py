@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone, translation
 
 from accounts.enums import ROLES_BY_KIND, Role
 from accounts.models import AuditEntry, Invitation, Membership, Organization, User
@@ -92,6 +93,21 @@ def has_role(user, organization: Organization, role: str) -> bool:
 def time_zone_for(user) -> str | None:
     memberships = active_memberships(user)
     return memberships[0].organization.time_zone if memberships else None
+
+
+def viewer_key(user) -> tuple:
+    """What figures computed for ``user`` depend on besides the rows they read
+    (``config.tablecache``): the person and the facts about them the rules read, each active
+    membership, and the language, time zone and day they are written for."""
+    return (
+        user.pk,
+        is_admin(user),
+        user.birth_date.isoformat() if getattr(user, "birth_date", None) else None,
+        tuple(sorted((m.organization_id, m.organization.kind, m.role) for m in active_memberships(user))),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate().isoformat(),
+    )
 
 
 # Scopes of the accounts models.

@@ -7,13 +7,16 @@ with two bookings as for one with two hundred.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from accounts.enums import Role
+from config import tablecache
 from config.plugins import app_modules
 
 # How many rows a panel lists; the link beside it opens the whole list.
@@ -25,6 +28,18 @@ class Panel:
     template: str
     context: dict = field(default_factory=dict)
     order: int = 100
+    # A panel that lists rows by a moment still to come ("the next sessions") names the first of
+    # those moments: once it has passed, the list is another, and the panel is computed again.
+    fresh_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A panel as the page shows it: its HTML, where it goes, and until when it holds."""
+
+    order: int
+    html: str
+    fresh_until: datetime | None = None
 
 
 # A panel's order places it in its role's section: COORDINATOR + 10 is the coordinator's
@@ -38,12 +53,33 @@ SECTIONS = (
 )
 
 
-def panels_for(user, roles) -> list[Panel]:
-    """Every app's panels for ``user``, ordered for the page (then by app, in dependency order)."""
-    found = []
-    for module in app_modules("home"):
-        found.extend(module.panels(user, roles))
+def panels_for(user, roles) -> list[Rendered]:
+    """Every app's panels for ``user``, rendered and ordered for the page (then by app, in
+    dependency order). An app's panels are kept in the table cache (``config.tablecache``) until
+    a table they read is written, the day or the person's memberships change, or a moment they
+    list passes: a home is opened far more often than its figures change."""
+    key = (tuple(sorted(str(role) for role in roles)), *access.viewer_key(user))
+    figures = [
+        tablecache.Figure(
+            ("home", module.__name__, *key),
+            lambda module=module: _rendered(module.panels(user, roles)),
+            _first_expiry,
+        )
+        for module in app_modules("home")
+    ]
+    found = [panel for panels in tablecache.cached_many(figures) for panel in panels]
     return sorted(found, key=lambda panel: panel.order)
+
+
+def _rendered(panels: list[Panel]) -> list[Rendered]:
+    return [
+        Rendered(panel.order, render_to_string(panel.template, {"panel": panel.context}), panel.fresh_until)
+        for panel in panels
+    ]
+
+
+def _first_expiry(panels: list[Rendered]) -> datetime | None:
+    return min((panel.fresh_until for panel in panels if panel.fresh_until), default=None)
 
 
 def sections_for(user, roles) -> list[dict]:

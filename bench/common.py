@@ -14,6 +14,9 @@ RESULTS = ROOT / "bench" / "results"
 # A size is the denominator of the full state-wide dataset: 1 (full), 10 or 100.
 SIZES = (100, 10, 1)
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# PostgreSQL runs are production's stack, so their cache is Redis (a database number no CI
+# stage uses); SQLite runs are the embedded default, a cache folder of their own.
+REDIS_CACHE = os.environ.get("BENCH_REDIS_CACHE", "redis://127.0.0.1:6379/12")
 
 
 def database_url(engine: str, size: int) -> str:
@@ -22,10 +25,18 @@ def database_url(engine: str, size: int) -> str:
     return f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{size}.sqlite3'}"
 
 
+def cache_url(engine: str, size: int) -> str:
+    if engine == "postgres":
+        return REDIS_CACHE
+    return f"filecache://{ROOT / 'var' / 'bench' / f'cache-{size}'}"
+
+
 def setup(engine: str, size: int):
-    """Point Django at the benchmark database of ``size`` (call before importing models)."""
+    """Point Django at the benchmark database of ``size`` and its cache (call before importing
+    models)."""
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = database_url(engine, size)
+    os.environ["CACHE_URL"] = cache_url(engine, size)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

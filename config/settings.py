@@ -172,10 +172,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: rate limits need one cache shared by every process. On a laptop that is a
 # folder; in production Redis (CACHE_URL=redis://...).
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
-if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+if CACHES["default"]["BACKEND"] in ("django_redis.cache.RedisCache", "django.core.cache.backends.redis.RedisCache"):
+    CACHES["default"]["BACKEND"] = "config.redis_cache.RedisCache"  # Django's, one client per pool
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_timeout": 2, "socket_connect_timeout": 1})
+# Home panels and reports are kept in that cache until a table they read is written
+# (config/tablecache.py), and in any case no longer than this; 0 computes them on every request.
+TABLE_CACHE_SECONDS = env.int("TABLE_CACHE_SECONDS", default=600)
+if TABLE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("TABLE_CACHE_SECONDS must be 0 (off) or a number of seconds.")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

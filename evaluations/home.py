@@ -58,9 +58,12 @@ def _rounded(value):
 
 
 def _surveys(user):
+    invitations = selectors.waiting_invitations(user, now=timezone.now(), limit=home.ROWS)
     context = {
         "id": "home-surveys",
         "title": _("Surveys waiting for your answer"),
-        "invitations": selectors.waiting_invitations(user, now=timezone.now(), limit=home.ROWS),
+        "invitations": invitations,
     }
-    return home.Panel("evaluations/home/surveys.html", context, home.STAFF + 10)
+    # The list holds open surveys, soonest to close first: it changes when the first one closes.
+    closes = invitations[0].survey.closes_at if invitations else None
+    return home.Panel("evaluations/home/surveys.html", context, home.STAFF + 10, closes)

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import access
+from config import tablecache
 from evaluations import charts, metrics, results
 from evaluations.enums import QuestionKind, TargetStatus
 from evaluations.models import Snapshot, Survey, SurveyTemplate, Target
-from partnerships.models import Agreement
+from partnerships.models import Agreement, AgreementParty
 
 LIKERT_LABELS = {
     1: gettext_lazy("1 · Strongly disagree"),
@@ -151,6 +153,20 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
     for group, aggregate in zip(groups, results.aggregate_results_many(groups, user=user), strict=True):
         blocks.append(SurveyBlock(group[0].template, len(group), aggregate, question_charts(aggregate["questions"])))
     return Report(agreement, start, end, kpis, blocks, activity)
+
+
+def sections(agreement: Agreement, *, user, start: date, end: date) -> SafeString:
+    """The report's activity, KPIs and survey results as the page shows them. Kept in the table
+    cache (``config.tablecache``) until a table they read is written, or the day or the reader's
+    memberships change: a report is opened again and again between the changes it reports."""
+    return tablecache.cached(
+        ("report", agreement.pk, start.isoformat(), end.isoformat(), *access.viewer_key(user)),
+        lambda: render_to_string(
+            "evaluations/partials/report_sections.html", {"report": build(agreement, user=user, start=start, end=end)}
+        ),
+        # The agreement and its parties come in already read.
+        reads=(Agreement._meta.db_table, AgreementParty._meta.db_table),
+    )
 
 
 ACTIVITY_LABELS = {

@@ -613,14 +613,15 @@ def report_page(request, pk):
     user = request.user
     agreement = _agreement(user, pk)
     form, start, end, bad = _period(request, agreement)
-    built = report.build(agreement, user=user, start=start, end=end)
-    csv_query = f"start={start.isoformat()}&end={end.isoformat()}"
-    return render(
-        request,
-        "evaluations/report.html",
-        {"agreement": agreement, "form": form, "report": built, "csv_query": csv_query},
-        status=400 if bad else 200,
-    )
+    context = {
+        "agreement": agreement,
+        "form": form,
+        "start": start,
+        "end": end,
+        "sections": report.sections(agreement, user=user, start=start, end=end),
+        "csv_query": f"start={start.isoformat()}&end={end.isoformat()}",
+    }
+    return render(request, "evaluations/report.html", context, status=400 if bad else 200)
 
 
 @require_GET

@@ -1,6 +1,8 @@
 """Homes for programs: the coordinator's delivery charts and upcoming sessions, the school
 staff's bookings, the officer's sessions and calendar feed."""
 
+from datetime import datetime
+
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,18 +60,24 @@ def _coordinator(user):
         "more_url": home.link("evaluations:index"),
         "more_label": _("Reports per agreement"),
     }
+    sessions = selectors.upcoming_sessions_of_agreements(user, limit=home.ROWS)
     upcoming = {
         "id": "home-upcoming-sessions",
         "title": _("Upcoming sessions"),
-        "sessions": selectors.upcoming_sessions_of_agreements(user, limit=home.ROWS),
+        "sessions": sessions,
         "all_url": home.link("programs:session_list"),
         "calendar_url": home.link("programs:calendar"),
     }
     return [
         home.Panel("accounts/home/attention.html", attention, home.COORDINATOR + 10),
         home.Panel("accounts/home/charts.html", charts, home.COORDINATOR + 40),
-        home.Panel("programs/home/upcoming_sessions.html", upcoming, home.COORDINATOR + 70),
+        home.Panel("programs/home/upcoming_sessions.html", upcoming, home.COORDINATOR + 70, _first_start(sessions)),
     ]
+
+
+def _first_start(sessions) -> datetime | None:
+    """Lists of sessions still to start change when the first one starts."""
+    return sessions[0].starts_at if sessions else None
 
 
 def _staff(user):
@@ -90,16 +98,17 @@ def _staff(user):
         "calendar_url": home.link("programs:calendar"),
         "schools": [(school, home.link("programs:calendar_manage", school.pk)) for school in schools],
     }
-    return home.Panel("programs/home/bookings.html", context, home.STAFF)
+    return home.Panel("programs/home/bookings.html", context, home.STAFF, _first_start([b.session for b in bookings]))
 
 
 def _officer(user):
+    sessions = selectors.facilitated_sessions(user, limit=home.ROWS)
     context = {
         "id": "home-my-sessions",
         "title": _("Your upcoming sessions"),
-        "sessions": selectors.facilitated_sessions(user, limit=home.ROWS),
+        "sessions": sessions,
         "all_url": home.link("programs:session_list"),
         "calendar_url": home.link("programs:calendar"),
         "feed_url": home.link("programs:feed_settings"),
     }
-    return home.Panel("programs/home/my_sessions.html", context, home.OFFICER)
+    return home.Panel("programs/home/my_sessions.html", context, home.OFFICER, _first_start(sessions))

@@ -177,3 +177,10 @@ def test_no_inline_script_or_style_in_templates():
         if "<style" in text or " style=" in text or "<script>" in text or "onclick=" in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+@pytest.mark.parametrize("value", ["-5", "ten"])
+def test_a_bad_table_cache_lifetime_fails_loudly(tmp_path, value):
+    result = run_manage("check", env_overrides={"TABLE_CACHE_SECONDS": value}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "TABLE_CACHE_SECONDS" in result.stderr

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,7 +25,10 @@ from tests.programs.factories import ProgramFactory, SessionFactory, active_agre
 
 
 def _home(client, user):
+    """The home's query count and HTML, computed afresh: the counts are the panels' own, not
+    what the table cache saves on a second look (tests/accounts/test_home_cache.py)."""
     client.force_login(user)
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("home"))
     assert response.status_code == 200

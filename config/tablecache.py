@@ -1,0 +1,312 @@
+"""Figures computed from the database, kept in the cache until a table they read is written.
+
+A home panel or a report runs tens of queries and renders a template; the tables behind it change
+far less often than people open it. ``cached(key, compute)`` keeps ``compute()``'s result with the
+generation of every table its queries read, and returns it for as long as none of those tables has
+been written.
+
+Every INSERT, UPDATE, DELETE or TRUNCATE that goes through Django's connection (services, the
+admin, bulk updates, raw SQL, the retention purge) gives the tables it writes a new generation:
+at once, and again when its transaction commits, so that a figure computed meanwhile from the rows
+as they were before the commit is not kept as current. Any other statement that is not a read
+(DDL, say) renews every generation. The writes are seen by an execute wrapper on every connection,
+so no service has to remember to invalidate anything.
+
+What it cannot see: a write by another client of the database (psql, a restore), and a generation
+that could not be written because the cache was unreachable. Entries therefore also expire after
+TABLE_CACHE_SECONDS (10 minutes by default; 0 turns the cache off), and a process that failed to
+reach the cache leaves it alone for a while and then trusts no entry older than the failure.
+
+Generations are kept without expiry. In Redis use a ``volatile-*`` eviction policy (or none), so
+that only entries are evicted; an evicted generation only costs a recomputation, never a stale
+figure, because an entry always records the generations it was computed at.
+"""
+
+import functools
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import blake2b
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.signals import connection_created
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# The generation that every statement of unknown effect renews, and that every entry records.
+EVERYTHING = "*"
+# How long a process leaves the cache alone after failing to reach it.
+BACKOFF_SECONDS = 30
+
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_TRUNCATE = re.compile(r"^\s*TRUNCATE\b", re.I)
+_WITH = re.compile(r"^\s*WITH\b", re.I)
+_WRITE_IN_WITH = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_NO_WRITE = re.compile(
+    r"^\s*(?:SELECT|VALUES|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|END|SET|RESET|SHOW|EXPLAIN|PRAGMA|ANALYZE|"
+    r"DISCARD|DEALLOCATE|LISTEN|NOTIFY)\b",
+    re.I,
+)
+_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.I)
+_QUOTED = re.compile(r'"(\w+)"')
+
+
+def written_tables(sql) -> set[str] | str:
+    """The tables ``sql`` writes: their names, none for a read, or EVERYTHING for a statement
+    whose effect on the rows is not known from its text."""
+    if not isinstance(sql, str):
+        return EVERYTHING
+    if match := _WRITE.match(sql):
+        return {match.group(1)}
+    if _NO_WRITE.match(sql):
+        return set()
+    if _WITH.match(sql):
+        return set(_WRITE_IN_WITH.findall(sql))
+    if _TRUNCATE.match(sql):
+        return set(_QUOTED.findall(sql)) or EVERYTHING
+    return EVERYTHING
+
+
+def read_tables(sql) -> set[str]:
+    """The names after FROM and JOIN in ``sql``: every table it reads, and perhaps a few words
+    that are not tables (``EXTRACT(YEAR FROM "t"."c")``), which only add a dependency."""
+    return set(_READ.findall(sql)) if isinstance(sql, str) else set()
+
+
+@functools.cache
+def _all_tables() -> frozenset[str]:
+    return frozenset(model._meta.db_table for model in apps.get_models(include_auto_created=True))
+
+
+# Per thread: the sets that computations in progress record their reads into, how many entries
+# this thread has stored (a write after a store must renew its tables again), and when this
+# process last failed to reach the cache (a monotonic deadline and a wall-clock moment).
+_local = threading.local()
+_unreachable = {"until": 0.0, "since": 0.0}
+
+
+def _recorders() -> list[set[str]]:
+    if not hasattr(_local, "recorders"):
+        _local.recorders = []
+    return _local.recorders
+
+
+def _stores() -> int:
+    return getattr(_local, "stores", 0)
+
+
+def _enabled() -> bool:
+    return settings.TABLE_CACHE_SECONDS > 0 and time.monotonic() >= _unreachable["until"]
+
+
+def _failed(what: str, error: Exception) -> None:
+    _unreachable["until"] = time.monotonic() + BACKOFF_SECONDS
+    _unreachable["since"] = time.time()
+    logger.warning("Table cache: %s failed (%s); not using the cache for %s s.", what, error, BACKOFF_SECONDS)
+
+
+def _database(connection) -> str:
+    return str(connection.settings_dict["NAME"])
+
+
+def _generation_key(database: str, table: str) -> str:
+    return f"tablecache:gen:{database}:{table}"
+
+
+# Writes.
+
+
+def _track(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    recorders = _recorders()
+    if recorders:
+        reads = read_tables(sql)
+        for recorder in recorders:
+            recorder |= reads
+    written = written_tables(sql)
+    if written:
+        _written(context["connection"], (EVERYTHING,) if written == EVERYTHING else tuple(written))
+    return result
+
+
+def _written(connection, tables: tuple[str, ...]) -> None:
+    if not _enabled():
+        return
+    if not connection.in_atomic_block:
+        _renew(connection, tables)  # autocommit: the write is already committed
+        return
+    # Renew now, so that a figure read back in this transaction is computed afresh, and again at
+    # commit, for figures computed by others from the rows before it. Only the first write of a
+    # table (or the first since this thread stored an entry) needs renewing now.
+    pending = connection.__dict__.setdefault("_tablecache_pending", {})
+    stores = _stores()
+    now = [table for table in tables if pending.get(table) != stores]
+    for table in tables:
+        pending[table] = stores
+    if now:
+        _renew(connection, now)
+    connection.on_commit(functools.partial(_committed, connection), robust=True)
+
+
+def _committed(connection) -> None:
+    pending = connection.__dict__.pop("_tablecache_pending", None)
+    if pending:
+        _renew(connection, tuple(pending))
+
+
+def _renew(connection, tables: Iterable[str]) -> None:
+    if not _enabled():
+        return
+    token = secrets.token_hex(8)
+    database = _database(connection)
+    try:
+        cache.set_many({_generation_key(database, table): token for table in tables}, timeout=None)
+    except Exception as error:  # an unreachable cache must not fail the write
+        _failed("renewing a table's generation", error)
+
+
+def track_writes(sender, connection, **kwargs) -> None:
+    """``connection_created`` receiver: watch every statement of the new connection."""
+    if _track not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_track)
+
+
+def install() -> None:
+    connection_created.connect(track_writes, dispatch_uid="config.tablecache.track_writes")
+    for connection in connections.all(initialized_only=True):
+        track_writes(None, connection)
+
+
+# Reads.
+
+
+def _generations(database: str, tables: Iterable[str]) -> dict[str, str]:
+    keys = {_generation_key(database, table): table for table in tables}
+    return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+
+
+def _snapshot(database: str) -> dict[str, str]:
+    """The generation of every table now; a table never written yet is given one, so that no
+    entry ever records a missing generation (which a later eviction could seem to match)."""
+    tables = [*_all_tables(), EVERYTHING]
+    found = _generations(database, tables)
+    missing = [table for table in tables if table not in found]
+    for table in missing:
+        cache.add(_generation_key(database, table), secrets.token_hex(8), timeout=None)
+    if missing:
+        found.update(_generations(database, missing))
+    return found
+
+
+def entry_key(database: str, key: tuple) -> str:
+    return f"tablecache:entry:{database}:{blake2b(repr(key).encode(), digest_size=20).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Figure[T]:
+    """One value to read through the cache: what it is for (``key``), how to compute it, and,
+    for a value that lists rows by a moment still to come, the first such moment."""
+
+    key: tuple[Hashable, ...]
+    compute: Callable[[], T]
+    fresh_until: Callable[[T], datetime | None] | None = None
+    # Tables the value depends on through rows read before computing it (an object passed in).
+    reads: tuple[str, ...] = ()
+
+
+def cached[T](
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    *,
+    fresh_until: Callable[[T], datetime | None] | None = None,
+    reads: tuple[str, ...] = (),
+    using: str = DEFAULT_DB_ALIAS,
+) -> T:
+    """``compute()``, or the value it gave last time for ``key`` if no table it read has been
+    written since (and, with ``fresh_until``, if the moment that value gives has not come).
+
+    ``key`` must name everything else the value depends on: whose figures, in which language and
+    time zone, on which day (``accounts.access.viewer_key``).
+    """
+    return cached_many([Figure(key, compute, fresh_until, reads)], using=using)[0]
+
+
+def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS) -> list:
+    """``cached`` for several figures at once, in two reads of the cache when all are there."""
+    if not _enabled():
+        return [figure.compute() for figure in figures]
+    database = _database(connections[using])
+    names = [entry_key(database, figure.key) for figure in figures]
+    try:
+        entries = cache.get_many(names)
+        values = _still_valid(entries, database)
+        missing = [i for i, name in enumerate(names) if name not in values]
+        snapshot = _snapshot(database) if missing else {}
+    except Exception as error:  # figures are computed without the cache then
+        _failed("reading", error)
+        return [figure.compute() for figure in figures]
+    found = {i: values[name] for i, name in enumerate(names) if name in values}
+    recorders = _recorders()
+    for tables in (entries[name][0] for name in values):
+        for recorder in recorders:
+            recorder.update(tables)  # an enclosing computation depends on what this one read
+    stored = {}
+    for i in missing:
+        found[i], entry = _computed(figures[i], snapshot)
+        if entry is not None:
+            stored[names[i]] = entry
+    if stored:
+        try:
+            cache.set_many(stored, timeout=settings.TABLE_CACHE_SECONDS)
+        except Exception as error:
+            _failed("storing", error)
+        _local.stores = _stores() + 1
+    return [found[i] for i in range(len(figures))]
+
+
+def _computed(figure: Figure, snapshot: dict[str, str]):
+    """The figure's value, and the entry that keeps it (None if it cannot be kept)."""
+    reads: set[str] = set(figure.reads)
+    recorders = _recorders()
+    recorders.append(reads)
+    try:
+        value = figure.compute()
+    finally:
+        recorders.pop()
+    tables = sorted(reads & _all_tables())
+    if any(table not in snapshot for table in tables):
+        return value, None  # a generation went missing meanwhile: keep nothing rather than guess
+    until = figure.fresh_until(value) if figure.fresh_until else None
+    generations = tuple(snapshot[table] for table in [*tables, EVERYTHING])
+    return value, (tuple(tables), generations, until.timestamp() if until else None, time.time(), value)
+
+
+def _still_valid(entries: dict, database: str) -> dict:
+    """Of ``entries`` (name: entry), the values still current: no table they read written since,
+    their moment not come, and stored after this process last failed to reach the cache."""
+    now = timezone.now().timestamp()
+    candidates = {
+        name: entry
+        for name, entry in entries.items()
+        if (entry[2] is None or now < entry[2]) and entry[3] > _unreachable["since"]
+    }
+    if not candidates:
+        return {}
+    current = _generations(database, {EVERYTHING, *(t for entry in candidates.values() for t in entry[0])})
+    return {
+        name: entry[4]
+        for name, entry in candidates.items()
+        if all(
+            current.get(table) == generation
+            for table, generation in zip([*entry[0], EVERYTHING], entry[1], strict=True)
+        )
+    }

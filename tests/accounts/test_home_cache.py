@@ -1,0 +1,124 @@
+"""Homes and reports through the table cache (config/tablecache.py): a second look costs a few
+queries, a change anyone makes shows at once, a listed moment that passes changes the list, and
+nobody is ever shown figures kept for somebody else."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership
+from programs import services
+from programs.models import Program
+from tests.evaluations import factories as ef
+from tests.evaluations import matrix as em
+from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement
+
+pytestmark = pytest.mark.django_db
+
+
+def _get(client, user, url=None):
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url or reverse("home"))
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def _main(page: str) -> str:
+    """The page's content, without what differs on every request (CSRF tokens, CSP nonces)."""
+    main = page[page.index("<main") : page.index("</main>")]
+    return re.sub(r'(value|nonce)="[^"]*"', "", main)
+
+
+@pytest.fixture
+def program(world) -> Program:
+    agreement = active_agreement(world.agency, world.school_a)
+    return ProgramFactory(agreement=agreement, title="Online safety basics")
+
+
+def _request(world, program, group_name):
+    today = timezone.localdate()
+    return services.request_session(
+        program=program,
+        institution=world.school_a,
+        by=world.staff_a,
+        window_starts_on=today + timedelta(days=20),
+        window_ends_on=today + timedelta(days=40),
+        preferred_start_time=time(10),
+        group_name=group_name,
+        seats=20,
+    )
+
+
+def test_a_second_look_at_the_coordinator_home_costs_only_the_signed_in_person(client, world, program):
+    SessionFactory(program=program)
+    _request(world, program, "Class 1")
+    first, page = _get(client, world.agency_coordinator)
+    again, same = _get(client, world.agency_coordinator)
+    assert again < first
+    assert again <= 3, again  # the session, the person and their memberships; no panel asks the database
+    assert _main(same) == _main(page)
+
+
+def test_a_request_from_a_school_shows_on_the_coordinators_home_at_once(client, world, program):
+    _request(world, program, "Class 1")
+    _count, page = _get(client, world.agency_coordinator)
+    assert ">1</span> session requests waiting" in page
+    _request(world, program, "Class 2")  # through the service, as the school's page does
+    _count, page = _get(client, world.agency_coordinator)
+    assert ">2</span> session requests waiting" in page
+
+
+def test_an_upcoming_session_leaves_the_home_when_it_starts(client, world, program):
+    soon = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)
+    SessionFactory(program=program, starts_at=soon, venue="Gymnasium at two")
+    SessionFactory(program=program, starts_at=soon + timedelta(days=3), venue="Library in three days")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        _count, page = _get(client, world.agency_coordinator)
+        listed = page.count("Online safety basics")
+        assert listed >= 2
+        clock.shift(timedelta(hours=3))  # no write in between: only the clock moved
+        _count, later = _get(client, world.agency_coordinator)
+        assert later.count("Online safety basics") == listed - 1
+
+
+def test_homes_kept_for_one_person_are_never_shown_to_another(client, world, program):
+    other = active_agreement(world.agency, world.school_b)
+    ProgramFactory(agreement=other, title="Conflict resolution for Jefferson")
+    SessionFactory(program=Program.objects.get(title="Conflict resolution for Jefferson"))
+    SessionFactory(program=program)
+    _count, agency_home = _get(client, world.agency_coordinator)
+    assert "Conflict resolution for Jefferson" in agency_home and "Online safety basics" in agency_home
+    for outsider in (world.coordinator_b, world.coordinator_a, world.staff_b):
+        _count, page = _get(client, outsider)
+        assert "Online safety basics" not in page or outsider == world.coordinator_a
+        assert "Conflict resolution for Jefferson" not in page or outsider == world.coordinator_b
+
+
+def test_a_coordinator_who_leaves_no_longer_sees_the_figures_kept_for_them(client, world, program):
+    _request(world, program, "Class 1")
+    _count, page = _get(client, world.agency_coordinator)
+    assert "session requests waiting" in page
+    Membership.objects.filter(user=world.agency_coordinator).update(is_active=False)
+    _count, page = _get(client, world.agency_coordinator)
+    assert "session requests waiting" not in page
+
+
+def test_a_report_is_kept_until_a_response_arrives(client, world):
+    target = em.once(world, em.target)
+    survey = em.once(world, em.staff_survey)
+    ef.respond(survey, institution=world.school_a, likert=5)
+    url = reverse("evaluations:report", args=[target.agreement_id])
+    first, page = _get(client, world.staff_a, url)
+    again, same = _get(client, world.staff_a, url)
+    assert again < first and _main(same) == _main(page)
+    assert "1 responses of" in page or "1 response of" in page
+    ef.respond(survey, institution=world.school_a, likert=4)
+    _count, page = _get(client, world.staff_a, url)
+    assert "2 responses of" in page

@@ -1,0 +1,260 @@
+"""The table cache (config/tablecache.py): a figure is served from the cache until a table it
+read is written, however the write is made, and never once its rows may have changed."""
+
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.enums import Role
+from accounts.models import Membership, Organization
+from config import tablecache
+from tests.factories import AgencyFactory, SchoolFactory, member
+
+ORGS = Organization._meta.db_table
+MEMBERSHIPS = Membership._meta.db_table
+
+
+@pytest.mark.parametrize(
+    ("sql", "written"),
+    [
+        ('INSERT INTO "programs_booking" ("seats") VALUES (%s)', {"programs_booking"}),
+        ('INSERT OR IGNORE INTO "internships_checkin" ("placement_id") VALUES (1)', {"internships_checkin"}),
+        ('UPDATE "programs_session" SET "confirmed_seats" = 3 WHERE id = 1', {"programs_session"}),
+        ('  delete from "programs_booking" WHERE id = 1', {"programs_booking"}),
+        ('TRUNCATE "programs_booking", "programs_session" CASCADE;', {"programs_booking", "programs_session"}),
+        ('WITH moved AS (DELETE FROM "a_b" RETURNING *) INSERT INTO "a_c" SELECT * FROM moved', {"a_b", "a_c"}),
+        ('WITH x AS (SELECT 1) SELECT * FROM "programs_session", x', set()),
+        ('SELECT "programs_session"."id" FROM "programs_session" FOR UPDATE', set()),
+        ('SAVEPOINT "s1"', set()),
+        ('RELEASE SAVEPOINT "s1"', set()),
+        ("SET synchronous_commit TO OFF", set()),
+        ('ALTER TABLE "programs_session" ADD COLUMN "x" integer', tablecache.EVERYTHING),
+        ('CREATE INDEX "i" ON "programs_session" ("starts_at")', tablecache.EVERYTHING),
+        ("TRUNCATE some_table", tablecache.EVERYTHING),
+    ],
+)
+def test_statements_name_the_tables_they_write(sql, written):
+    assert tablecache.written_tables(sql) == written
+
+
+def test_reads_name_every_table_after_from_and_join():
+    sql = (
+        'SELECT COUNT(*) FROM "programs_booking" INNER JOIN "programs_session" ON (1=1) '
+        'WHERE "programs_booking"."session_id" IN (SELECT "U0"."id" FROM "programs_facilitation" "U0")'
+    )
+    assert {"programs_booking", "programs_session", "programs_facilitation"} <= tablecache.read_tables(sql)
+
+
+class Counter:
+    """A figure that counts organizations, and how often it was computed."""
+
+    def __init__(self, key=("test", "organizations")):
+        self.key = key
+        self.runs = 0
+
+    def __call__(self):
+        return tablecache.cached(self.key, self.compute)
+
+    def compute(self):
+        self.runs += 1
+        return Organization.objects.count()
+
+
+@pytest.fixture
+def organizations(db):
+    return [SchoolFactory(), AgencyFactory()]
+
+
+def test_a_figure_is_served_without_a_query_until_its_table_is_written(organizations):
+    figure = Counter()
+    assert figure() == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert figure() == 2
+    assert len(queries) == 0 and figure.runs == 1
+
+    SchoolFactory()
+    assert figure() == 3
+    assert figure.runs == 2
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda orgs: Organization.objects.filter(pk=orgs[0].pk).update(name="Renamed"),
+        lambda orgs: Organization.objects.filter(pk=orgs[0].pk).delete(),
+        lambda orgs: Organization.objects.bulk_create([Organization(name="Bulk", kind=orgs[0].kind)]),
+        lambda orgs: orgs[0].save(update_fields=["name"]),
+        lambda orgs: connection.cursor().execute(f'UPDATE "{ORGS}" SET "name" = %s', ["Raw"]),
+    ],
+    ids=["queryset update", "delete", "bulk_create", "save", "raw SQL"],
+)
+def test_every_kind_of_write_invalidates(organizations, write):
+    figure = Counter()
+    figure()
+    write(organizations)
+    figure()
+    assert figure.runs == 2
+
+
+def test_a_write_to_another_table_keeps_the_figure(organizations):
+    figure = Counter()
+    figure()
+    Membership.objects.filter(pk__in=[]).update(role=Role.STAFF)  # writes no row, still a write of that table
+    member(organizations[0], Role.STAFF)  # a user and a membership: no organization written
+    figure()
+    assert figure.runs == 1
+
+
+def test_a_statement_of_unknown_effect_invalidates_everything(organizations):
+    figure = Counter()
+    figure()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE tablecache_probe (id integer)")
+        cursor.execute("DROP TABLE tablecache_probe")
+    figure()
+    assert figure.runs == 2
+
+
+def test_the_key_keeps_figures_apart(organizations):
+    one, other = Counter(("test", 1)), Counter(("test", 2))
+    one(), other(), one(), other()
+    assert (one.runs, other.runs) == (1, 1)
+
+
+def test_a_figure_is_computed_again_once_its_moment_has_come(organizations):
+    runs = []
+
+    def compute():
+        runs.append(1)
+        return timezone.now() + timedelta(minutes=5)
+
+    def read():
+        return tablecache.cached(("test", "moment"), compute, fresh_until=lambda moment: moment)
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        read()
+        clock.shift(timedelta(minutes=4))
+        read()
+        assert len(runs) == 1
+        clock.shift(timedelta(minutes=2))
+        read()
+        assert len(runs) == 2
+
+
+def test_an_enclosing_figure_depends_on_what_a_cached_inner_one_read(organizations):
+    inner = Counter(("test", "inner"))
+    inner()  # kept; the outer figure below reads it from the cache, with no query of its own
+
+    outer_runs = []
+
+    def outer():
+        outer_runs.append(1)
+        return inner() + 1
+
+    assert tablecache.cached(("test", "outer"), outer) == 3
+    SchoolFactory()
+    assert tablecache.cached(("test", "outer"), outer) == 4
+    assert len(outer_runs) == 2
+
+
+def test_an_evicted_generation_costs_a_recomputation_not_a_stale_figure(organizations):
+    figure = Counter()
+    figure()
+    cache.delete(tablecache._generation_key(str(connection.settings_dict["NAME"]), ORGS))
+    figure()
+    assert figure.runs == 2
+
+
+def test_in_a_transaction_tables_are_renewed_at_once_and_at_commit(organizations, django_capture_on_commit_callbacks):
+    database = str(connection.settings_dict["NAME"])
+    figure = Counter()
+    figure()
+    seen = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        SchoolFactory()
+        seen.append(cache.get(tablecache._generation_key(database, ORGS)))
+        figure()  # read back inside the transaction: computed afresh
+        assert figure.runs == 2
+        # A figure computed by another process from the rows before the commit would carry the
+        # generation of the first renewal: the commit renews the table again.
+    assert cache.get(tablecache._generation_key(database, ORGS)) != seen[0]
+    figure()
+    assert figure.runs == 3
+
+
+def test_a_second_write_after_a_figure_was_kept_renews_again(organizations):
+    figure = Counter()
+    with transaction.atomic():
+        SchoolFactory()
+        figure()
+        SchoolFactory()  # the same table, written again after the figure was kept
+        assert figure() == 4
+    assert figure.runs == 2
+
+
+def test_off_computes_every_time(organizations, settings):
+    settings.TABLE_CACHE_SECONDS = 0
+    figure = Counter()
+    figure(), figure()
+    assert figure.runs == 2
+
+
+def test_an_unreachable_cache_computes_and_is_left_alone_for_a_while(organizations, caplog, monkeypatch):
+    monkeypatch.setitem(tablecache._unreachable, "until", 0.0)
+    monkeypatch.setitem(tablecache._unreachable, "since", 0.0)
+    figure = Counter()
+    figure()
+    with mock.patch.object(cache, "get_many", side_effect=ConnectionError("cache down")) as get_many:
+        assert figure() == 2
+        assert figure() == 2
+    assert figure.runs == 3
+    assert get_many.call_count == 1  # the second read did not wait for the cache again
+    assert "not using the cache" in caplog.text
+    # Back after the pause: an entry kept before the failure is not trusted (a renewal may be lost).
+    monkeypatch.setitem(tablecache._unreachable, "until", 0.0)
+    figure()
+    assert figure.runs == 4
+    figure()
+    assert figure.runs == 4
+
+
+def test_a_write_does_not_fail_when_the_cache_is_unreachable(organizations, monkeypatch):
+    monkeypatch.setitem(tablecache._unreachable, "until", 0.0)
+    with mock.patch.object(cache, "set_many", side_effect=ConnectionError("cache down")):
+        SchoolFactory(name="Written anyway")
+    assert Organization.objects.filter(name="Written anyway").exists()
+    monkeypatch.setitem(tablecache._unreachable, "until", 0.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_figure_computed_before_another_connection_commits_is_not_kept_as_current():
+    """The race the renewal at commit closes: a reader computes from the rows before a commit,
+    after the writer's first renewal; once the writer commits, that figure is not served."""
+    SchoolFactory()
+    figure = Counter()
+    wrote, computed = threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                SchoolFactory()
+                wrote.set()
+                computed.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    wrote.wait(10)
+    assert figure() == 1  # the other transaction's row is not visible yet
+    computed.set()
+    thread.join(10)
+    assert figure() == 2
+    assert figure.runs == 2
