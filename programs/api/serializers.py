@@ -185,8 +185,10 @@ class SessionListSerializer(serializers.ListSerializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
-    program_title = serializers.CharField(source="program.title", read_only=True)
-    school_name = serializers.CharField(source="school.name", read_only=True, default=None, allow_null=True)
+    """A session as ``programs.api.views.session_queryset`` reads it (names as columns)."""
+
+    program_title = serializers.CharField(read_only=True)
+    school_name = serializers.CharField(read_only=True, allow_null=True)
     facilitators = serializers.SerializerMethodField()
     free_seats = serializers.IntegerField(read_only=True)
     join_url = serializers.SerializerMethodField()
@@ -302,10 +304,12 @@ class AttendanceSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    program_title = serializers.CharField(source="session.program.title", read_only=True)
-    session_starts_at = serializers.DateTimeField(source="session.starts_at", read_only=True)
-    institution_name = serializers.CharField(source="institution.name", read_only=True)
-    booked_by_name = serializers.CharField(source="booked_by.full_name", read_only=True)
+    """A booking as ``programs.api.views.booking_queryset`` reads it (names as columns)."""
+
+    program_title = serializers.CharField(read_only=True)
+    session_starts_at = serializers.DateTimeField(read_only=True)
+    institution_name = serializers.CharField(read_only=True)
+    booked_by_name = serializers.CharField(read_only=True)
     waitlist_position = serializers.SerializerMethodField()
 
     class Meta:
