@@ -2,6 +2,7 @@
 
     uv run python bench/hotspots.py --size 1 --role coordinator /home/
     uv run python bench/hotspots.py --size 1 --role staff /api/v1/sessions/ --top 30
+    uv run python bench/hotspots.py --size 1 --role coordinator /home/ --computed   # without the table cache
 
 The request runs in this process through Django's test client, signed in as the busiest user of
 ``--role`` (as the load test does), ``--repeat`` times after one warm-up. It prints the median
@@ -31,9 +32,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--plans", action="store_true", help="split each SELECT's time into planning and execution")
+    parser.add_argument("--computed", action="store_true", help="without the table cache: every request computes")
     args = parser.parse_args()
 
     common.setup(args.engine, args.size)
+    if args.computed:
+        from django.conf import settings
+
+        settings.TABLE_CACHE_SECONDS = 0
     from django.db import connection
     from django.test import Client
 

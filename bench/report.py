@@ -88,6 +88,13 @@ def main():
                 f"| (reference) the list floor: a plain DRF list of 25 rows | {floor['share_of_ceiling']:.0%} "
                 f"({floor['rps']} req/s, p95 {floor['p95_ms']:.0f} ms) | – |"
             )
+        for name in ("coordinator dashboard", "agreement report"):
+            computed = t.get(f"{name}, computed afresh")
+            if computed:
+                out.append(
+                    f"| (reference) {name} computed on every request, without the table cache | "
+                    f"{computed['share_of_ceiling']:.0%} ({computed['rps']} req/s, p95 {computed['p95_ms']:.0f} ms) | – |"
+                )
         errors = sum(r["non_2xx_3xx"] + r["timeout"] for r in t.values())
         out.append(f"| no errors under load | {errors} non-2xx/timeouts | {yes(errors == 0)} |")
     bg = backgrounds.get(1)
