@@ -15,6 +15,7 @@ from datetime import date
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -156,14 +157,21 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
 
 
 def sections(agreement: Agreement, *, user, start: date, end: date) -> SafeString:
-    """The report's activity, KPIs and survey results as the page shows them. Kept in the table
-    cache (``config.tablecache``) until a table they read is written, or the day or the reader's
-    memberships change: a report is opened again and again between the changes it reports."""
+    """The report's activity, KPIs and survey results as the page shows them. The default period
+    is kept in the table cache (``config.tablecache``) until a table it reads is written, or the
+    day or the reader's memberships change: a report is opened again and again between the
+    changes it reports. Another period is computed each time, so that asking for period after
+    period fills nothing."""
+
+    def render():
+        built = build(agreement, user=user, start=start, end=end)
+        return render_to_string("evaluations/partials/report_sections.html", {"report": built})
+
+    if (start, end) != default_period(agreement, timezone.localdate()):
+        return render()
     return tablecache.cached(
         ("report", agreement.pk, start.isoformat(), end.isoformat(), *access.viewer_key(user)),
-        lambda: render_to_string(
-            "evaluations/partials/report_sections.html", {"report": build(agreement, user=user, start=start, end=end)}
-        ),
+        render,
         # The agreement and its parties come in already read.
         reads=(Agreement._meta.db_table, AgreementParty._meta.db_table),
     )

@@ -122,3 +122,12 @@ def test_a_report_is_kept_until_a_response_arrives(client, world):
     ef.respond(survey, institution=world.school_a, likert=4)
     _count, page = _get(client, world.staff_a, url)
     assert "2 responses of" in page
+
+
+def test_a_report_for_another_period_is_computed_and_not_kept(client, world):
+    target = em.once(world, em.target)
+    start, end = em.period()
+    url = reverse("evaluations:report", args=[target.agreement_id]) + f"?start={start}&end={end - timedelta(days=1)}"
+    first, _page = _get(client, world.staff_a, url)
+    again, _page = _get(client, world.staff_a, url)
+    assert again == first
