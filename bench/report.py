@@ -140,6 +140,12 @@ def main():
                 + " | ".join(f"{r['p50_ms']:.0f}/{r['p95_ms']:.0f}/{r['p99_ms']:.0f}" if r else "–" for r in lat)
                 + f" | {loads[sizes[-1]]['targets'][name]['share_of_ceiling']:.0%} |"
             )
+        runs = {loads[s].get("runs", 1) for s in sizes}
+        out += [
+            "",
+            f"Each figure is the median of {'/'.join(str(r) for r in sorted(runs))} runs of every target; "
+            "a share of the ceiling is taken against the ceiling of its own run.",
+        ]
         days = {s: common.measured_on(f"load-postgres-{s}") for s in sizes}
         out += [
             "",
