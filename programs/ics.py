@@ -46,17 +46,33 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
 
 
-def _add_timezones(calendar: Calendar, sessions) -> None:
+@lru_cache(maxsize=128)
+def _vtimezone_text(tzid: str, first_year: int, last_year: int) -> str:
+    """The same VTIMEZONE as text: its lines are most of an invite's, and writing them out again
+    for every invite was a third of the reminder scan's time (bench/background.py)."""
+    return _vtimezone(tzid, first_year, last_year).to_ical().decode()
+
+
+def _zones(calendar: Calendar, sessions) -> list[tuple[str, int, int]]:
     """The VTIMEZONE of every zone the events use, covering the years around them."""
     years = [s.starts_at.year for s in sessions] or [datetime.now(UTC).year]
-    position = len(calendar.timezones)
-    for tzid in sorted(calendar.get_missing_tzids()):
+    return [(tzid, min(years) - 1, max(years) + 2) for tzid in sorted(calendar.get_missing_tzids())]
+
+
+def _with_timezones(calendar: Calendar, sessions) -> str:
+    """The calendar as text with its zones' VTIMEZONEs before the first event, where icalendar
+    writes the components of a calendar they were added to (tests/programs/test_ics.py)."""
+    zones = []
+    for zone in _zones(calendar, sessions):
         try:
-            component = _vtimezone(tzid, min(years) - 1, max(years) + 2)
+            zones.append(_vtimezone_text(*zone))
         except ValueError:
             continue
-        calendar.subcomponents.insert(position, component)
-        position += 1
+    text = calendar.to_ical().decode()
+    at = text.find("\r\nBEGIN:VEVENT\r\n")
+    if not zones or at < 0:
+        return text
+    return text[: at + 2] + "".join(zones) + text[at + 2 :]
 
 
 def _event(session: Session, *, include_join_link: bool, cancelled: bool) -> Event:
@@ -78,24 +94,25 @@ def _event(session: Session, *, include_join_link: bool, cancelled: bool) -> Eve
     return event
 
 
-def session_calendar(session: Session, *, method: str = "REQUEST", include_join_link: bool = False) -> str:
-    """One session as an invite: UID stable for life, SEQUENCE from the session, CANCEL on cancellation."""
+def _invite(session: Session, *, method: str, include_join_link: bool) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method)
     calendar.add_component(_event(session, include_join_link=include_join_link, cancelled=method == "CANCEL"))
-    _add_timezones(calendar, [session])
-    return calendar.to_ical().decode()
+    return calendar
 
 
-def feed_calendar(sessions, *, join_link_for) -> str:
-    """A person's feed; ``join_link_for(session)`` says whether to show the link."""
+def session_calendar(session: Session, *, method: str = "REQUEST", include_join_link: bool = False) -> str:
+    """One session as an invite: UID stable for life, SEQUENCE from the session, CANCEL on cancellation."""
+    return _with_timezones(_invite(session, method=method, include_join_link=include_join_link), [session])
+
+
+def _feed(sessions, *, join_link_for) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Partnership sessions")
-    sessions = list(sessions)
     for session in sessions:
         calendar.add_component(
             _event(
@@ -104,8 +121,13 @@ def feed_calendar(sessions, *, join_link_for) -> str:
                 cancelled=session.status == SessionStatus.CANCELLED,
             )
         )
-    _add_timezones(calendar, sessions)
-    return calendar.to_ical().decode()
+    return calendar
+
+
+def feed_calendar(sessions, *, join_link_for) -> str:
+    """A person's feed; ``join_link_for(session)`` says whether to show the link."""
+    sessions = list(sessions)
+    return _with_timezones(_feed(sessions, join_link_for=join_link_for), sessions)
 
 
 def feed_url(token: str) -> str:

@@ -176,6 +176,39 @@ def feed_for(user) -> str:
     )
 
 
+def _as_icalendar_writes_it(calendar: Calendar, sessions) -> str:
+    """The calendar with its zones added as components, written by icalendar."""
+    for position, zone in enumerate(ics._zones(calendar, sessions)):
+        calendar.subcomponents.insert(position, ics._vtimezone(*zone))
+    return calendar.to_ical().decode()
+
+
+def test_invites_and_feeds_are_byte_for_byte_what_icalendar_writes(world, program):
+    """Each zone's VTIMEZONE is written once and pasted into every invite: the text must be what
+    icalendar writes with the zones added as components, for one zone and for several."""
+    world.agency.time_zone = "America/Chicago"
+    world.agency.save(update_fields=["time_zone"])
+    at_school = schedule(world, program)
+    online = schedule(world, program, day=date(2027, 1, 12), location_kind=LocationKind.VIRTUAL, join_url=JOIN)
+    for session in (at_school, online):
+        session.refresh_from_db()
+        for method, join in (("REQUEST", False), ("REQUEST", True), ("CANCEL", False)):
+            invite = ics._invite(session, method=method, include_join_link=join)
+            expected = _as_icalendar_writes_it(invite, [session])
+            assert ics.session_calendar(session, method=method, include_join_link=join) == expected
+    both = [at_school, online]
+    expected = _as_icalendar_writes_it(ics._feed(both, join_link_for=lambda s: True), both)
+    feed = ics.feed_calendar(both, join_link_for=lambda s: True)
+    assert feed == expected
+    assert [str(tz["tzid"]) for tz in Calendar.from_ical(feed).walk("VTIMEZONE")] == [
+        "America/Chicago",
+        "America/Los_Angeles",
+    ]
+    assert ics.feed_calendar([], join_link_for=lambda s: True) == _as_icalendar_writes_it(
+        ics._feed([], join_link_for=lambda s: True), []
+    )
+
+
 @pytest.fixture
 def sessions(world, program):
     """Four virtual sessions; staff A's bookings: confirmed, waitlisted, cancelled, none."""
