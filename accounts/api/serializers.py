@@ -3,9 +3,10 @@ from rest_framework import serializers
 from accounts import access
 from accounts.enums import Role
 from accounts.models import Invitation, Membership, Organization, User
+from config.serializers import ReadPlanModelSerializer
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ReadPlanModelSerializer):
     contact_email = serializers.CharField(read_only=True)  # may be blank
 
     class Meta:
@@ -27,7 +28,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ReadPlanModelSerializer):
     """What others see of a person: a name and an email, nothing else."""
 
     class Meta:
@@ -36,7 +37,7 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ReadPlanModelSerializer):
     user = PersonSerializer(read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
 
@@ -55,7 +56,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MyMembershipSerializer(serializers.ModelSerializer):
+class MyMembershipSerializer(ReadPlanModelSerializer):
     organization = OrganizationSerializer(read_only=True)
 
     class Meta:
@@ -64,7 +65,7 @@ class MyMembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ReadPlanModelSerializer):
     memberships = serializers.SerializerMethodField()
     is_admin = serializers.BooleanField(source="is_superuser", read_only=True)
 
@@ -77,7 +78,7 @@ class MeSerializer(serializers.ModelSerializer):
         return MyMembershipSerializer(access.active_memberships(user), many=True).data
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ReadPlanModelSerializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.none())
     role = serializers.ChoiceField(choices=Role.choices)
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import access
+from config.serializers import ReadPlanModelSerializer
 from evaluations import selectors
 from evaluations.enums import Direction, TargetStatus, Unit
 from evaluations.models import Measurement, Metric, Question, Survey, SurveyTemplate, Target
@@ -81,7 +82,7 @@ def _period_in_order(data, *, start="period_start", end="period_end"):
 # Metrics.
 
 
-class MetricSerializer(serializers.ModelSerializer):
+class MetricSerializer(ReadPlanModelSerializer):
     class Meta:
         model = Metric
         fields = ["id", "code", "name", "description", "kind", "computation", "unit", "agreement", "created_at"]
@@ -108,7 +109,7 @@ class SnapshotSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TargetStatus.choices, read_only=True)
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ReadPlanModelSerializer):
     """A target with its progress today: the actual so far, the status, what a cumulative target
     expects by now, and the actual as a percent of the target; ``trend`` holds the monthly
     snapshots, oldest first."""
@@ -185,7 +186,7 @@ class TargetUpdateSerializer(serializers.Serializer):
 # Measurements.
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ReadPlanModelSerializer):
     metric_name = serializers.CharField(source="metric.name", read_only=True)
     entered_by_name = serializers.CharField(source="entered_by.full_name", read_only=True)
     approved_by_name = serializers.CharField(
@@ -243,7 +244,7 @@ class MeasurementUpdateSerializer(serializers.Serializer):
 # Surveys.
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(ReadPlanModelSerializer):
     template_name = serializers.CharField(source="template.name", read_only=True)
     response_count = serializers.IntegerField(read_only=True)
     invited_count = serializers.IntegerField(read_only=True)
@@ -308,7 +309,7 @@ class SurveyCsvSerializer(serializers.Serializer):
 # Templates.
 
 
-class QuestionSerializer(serializers.ModelSerializer):
+class QuestionSerializer(ReadPlanModelSerializer):
     choices = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -317,7 +318,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SurveyTemplateSerializer(serializers.ModelSerializer):
+class SurveyTemplateSerializer(ReadPlanModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
     has_protected_topics = serializers.SerializerMethodField()
 

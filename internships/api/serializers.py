@@ -15,6 +15,7 @@ from rest_framework import serializers
 from accounts import access
 from accounts.enums import GradeLevel, OrganizationKind, Role
 from accounts.models import Organization, User
+from config.serializers import ReadPlanModelSerializer
 from internships import rules, selectors
 from internships.enums import ConsentStatus, RejectionReason
 from internships.models import (
@@ -139,7 +140,7 @@ class OwnAgencyField(_ScopedField):
 # Postings.
 
 
-class PostingSerializer(serializers.ModelSerializer):
+class PostingSerializer(ReadPlanModelSerializer):
     agency_name = serializers.CharField(source="agency.name", read_only=True)
     grade_levels = serializers.ListField(child=serializers.ChoiceField(choices=GradeLevel.choices), read_only=True)
     institutions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -262,7 +263,7 @@ def student_level(application: Application) -> str | None:
     return None
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(ReadPlanModelSerializer):
     by_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -275,7 +276,7 @@ class TransitionSerializer(serializers.ModelSerializer):
         return transition.by.full_name if transition.by_id else None
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(ReadPlanModelSerializer):
     posting_title = serializers.CharField(source="posting.title", read_only=True)
     agency = serializers.IntegerField(source="posting.agency_id", read_only=True)
     agency_name = serializers.CharField(source="posting.agency.name", read_only=True)
@@ -411,7 +412,7 @@ class AcceptSerializer(serializers.Serializer):
 # Interviews and offers.
 
 
-class InterviewSerializer(serializers.ModelSerializer):
+class InterviewSerializer(ReadPlanModelSerializer):
     posting_title = serializers.CharField(source="application.posting.title", read_only=True)
 
     class Meta:
@@ -431,7 +432,7 @@ class InterviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(ReadPlanModelSerializer):
     posting_title = serializers.CharField(source="application.posting.title", read_only=True)
 
     class Meta:
@@ -443,7 +444,7 @@ class OfferSerializer(serializers.ModelSerializer):
 # Guardian consent.
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ReadPlanModelSerializer):
     """The state of a consent request: never its token, never the scan itself."""
 
     guardian_email = serializers.SerializerMethodField()
@@ -490,7 +491,7 @@ class GuardianSerializer(serializers.Serializer):
 # Placements.
 
 
-class PlacementSerializer(serializers.ModelSerializer):
+class PlacementSerializer(ReadPlanModelSerializer):
     posting_title = serializers.CharField(source="posting.title", read_only=True)
     agency = serializers.IntegerField(source="posting.agency_id", read_only=True)
     agency_name = serializers.CharField(source="posting.agency.name", read_only=True)
@@ -570,7 +571,7 @@ class EndSerializer(serializers.Serializer):
 # Clearances.
 
 
-class ClearanceKindSerializer(serializers.ModelSerializer):
+class ClearanceKindSerializer(ReadPlanModelSerializer):
     agency_name = serializers.CharField(source="agency.name", read_only=True)
 
     class Meta:
@@ -588,7 +589,7 @@ class ClearanceKindCreateSerializer(ClearanceKindRefSerializer):
     description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ClearanceSerializer(serializers.ModelSerializer):
+class ClearanceSerializer(ReadPlanModelSerializer):
     officer_name = serializers.CharField(source="officer.full_name", read_only=True)
     kind_name = serializers.CharField(source="kind.name", read_only=True)
     agency = serializers.IntegerField(source="kind.agency_id", read_only=True)
@@ -627,7 +628,7 @@ class ClearanceCreateSerializer(ClearanceRefSerializer):
 # Hours.
 
 
-class HoursEntrySerializer(serializers.ModelSerializer):
+class HoursEntrySerializer(ReadPlanModelSerializer):
     reviewed_by_name = serializers.CharField(
         source="reviewed_by.full_name", read_only=True, default=None, allow_null=True
     )
@@ -686,7 +687,7 @@ class CommentSerializer(serializers.Serializer):
 # Check-ins.
 
 
-class CheckInSerializer(serializers.ModelSerializer):
+class CheckInSerializer(ReadPlanModelSerializer):
     class Meta:
         model = CheckIn
         fields = [
@@ -715,7 +716,7 @@ class CheckInRecordSerializer(serializers.Serializer):
 # The record of reads.
 
 
-class RecordAccessSerializer(serializers.ModelSerializer):
+class RecordAccessSerializer(ReadPlanModelSerializer):
     viewer_name = serializers.CharField(source="viewer.full_name", read_only=True)
     student_name = serializers.CharField(source="student.full_name", read_only=True)
     categories = serializers.ListField(child=serializers.CharField(), read_only=True)

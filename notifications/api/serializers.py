@@ -1,9 +1,8 @@
-from rest_framework import serializers
-
+from config.serializers import ReadPlanModelSerializer
 from notifications.models import OutboundMessage
 
 
-class OutboundMessageSerializer(serializers.ModelSerializer):
+class OutboundMessageSerializer(ReadPlanModelSerializer):
     class Meta:
         model = OutboundMessage
         fields = ["id", "subject", "to_email", "status", "created_at", "sent_at"]

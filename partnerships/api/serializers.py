@@ -5,6 +5,7 @@ from rest_framework import serializers
 from accounts import access
 from accounts.enums import OrganizationKind
 from accounts.models import Organization, User
+from config.serializers import ReadPlanModelSerializer
 from partnerships.enums import DataCategory, DataDirection, LawfulBasis, ResponsibilityKind
 from partnerships.models import (
     ActionItem,
@@ -29,7 +30,7 @@ class ScopedAgreementField(serializers.PrimaryKeyRelatedField):
         return access.visible(self.context["request"].user, Agreement)
 
 
-class PartySerializer(serializers.ModelSerializer):
+class PartySerializer(ReadPlanModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
 
     class Meta:
@@ -38,14 +39,14 @@ class PartySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SignatureSerializer(serializers.ModelSerializer):
+class SignatureSerializer(ReadPlanModelSerializer):
     class Meta:
         model = Signature
         fields = ["id", "agreement", "party", "signer_name", "signer_title", "signed_at"]
         read_only_fields = fields
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(ReadPlanModelSerializer):
     agreement = ScopedAgreementField()
 
     class Meta:
@@ -53,7 +54,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         fields = ["id", "agreement", "description", "measure", "target_on"]
 
 
-class _PartyScopedSerializer(serializers.ModelSerializer):
+class _PartyScopedSerializer(ReadPlanModelSerializer):
     agreement = ScopedAgreementField()
     party = serializers.PrimaryKeyRelatedField(queryset=AgreementParty.objects.all())
 
@@ -82,7 +83,7 @@ class FundingSerializer(_PartyScopedSerializer):
         fields = ["id", "agreement", "party", "amount", "currency", "period_start", "period_end", "purpose"]
 
 
-class DataTermSerializer(serializers.ModelSerializer):
+class DataTermSerializer(ReadPlanModelSerializer):
     agreement = ScopedAgreementField()
     category = serializers.ChoiceField(choices=DataCategory.choices)
     direction = serializers.ChoiceField(choices=DataDirection.choices)
@@ -101,7 +102,7 @@ class MissingItemSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ReadPlanModelSerializer):
     parties = PartySerializer(many=True, read_only=True)
     missing = serializers.SerializerMethodField()
 
@@ -176,7 +177,7 @@ class PartyCreateSerializer(serializers.Serializer):
     )
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(ReadPlanModelSerializer):
     agreement = ScopedAgreementField()
     attendees = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.all(), required=False)
 
@@ -197,7 +198,7 @@ class MinutesInputSerializer(serializers.Serializer):
     minutes = serializers.CharField(max_length=20000)
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(ReadPlanModelSerializer):
     agreement = ScopedAgreementField()
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), required=False, allow_null=True)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts import access
 from accounts.enums import Role
 from accounts.models import Organization
+from config.serializers import ReadPlanModelSerializer
 from partnerships.models import Agreement, AgreementParty
 from partnerships.selectors import agreements_for, partner_people
 from programs import selectors
@@ -128,7 +129,7 @@ def facilitators_field(**kwargs):
 # The catalog.
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(ReadPlanModelSerializer):
     required_qualification_name = serializers.CharField(
         source="required_qualification.name", read_only=True, default=None, allow_null=True
     )
@@ -184,7 +185,7 @@ class SessionListSerializer(serializers.ListSerializer):
         return super().to_representation(sessions)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ReadPlanModelSerializer):
     """A session as ``programs.api.views.session_queryset`` reads it (names as columns)."""
 
     program_title = serializers.CharField(read_only=True)
@@ -303,7 +304,7 @@ class AttendanceSerializer(serializers.Serializer):
 # Bookings.
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ReadPlanModelSerializer):
     """A booking as ``programs.api.views.booking_queryset`` reads it (names as columns)."""
 
     program_title = serializers.CharField(read_only=True)
@@ -367,7 +368,7 @@ class BookingCancelSerializer(serializers.Serializer):
 # Named so no component ends in "Request": drf-spectacular reads "SessionRequest" as the request
 # half of "Session" and would give it the sessions' status enum.
 @extend_schema_serializer(component_name="SessionRequestDetail")
-class SessionRequestSerializer(serializers.ModelSerializer):
+class SessionRequestSerializer(ReadPlanModelSerializer):
     program_title = serializers.CharField(source="program.title", read_only=True)
     preferred_start_time = WallClockField(read_only=True, help_text="Preferred start, in the school's time zone.")
     institution_name = serializers.CharField(source="institution.name", read_only=True)
@@ -437,7 +438,7 @@ class ProposedSlotsSerializer(serializers.Serializer):
 # Academic calendars.
 
 
-class TermSerializer(serializers.ModelSerializer):
+class TermSerializer(ReadPlanModelSerializer):
     institution_name = serializers.CharField(source="institution.name", read_only=True)
 
     class Meta:
@@ -461,7 +462,7 @@ class TermCreateSerializer(TermRefSerializer):
         return attrs
 
 
-class BlackoutSerializer(serializers.ModelSerializer):
+class BlackoutSerializer(ReadPlanModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
 
     class Meta:
