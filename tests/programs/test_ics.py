@@ -2,19 +2,23 @@
 idempotent import of academic calendars."""
 
 import hashlib
-from datetime import date, datetime, time, timedelta
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from icalendar import Calendar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar, Event
 
-from accounts.enums import Role
-from accounts.models import AuditEntry
+from accounts.enums import OrganizationKind, Role
+from accounts.models import AuditEntry, Organization
 from notifications.models import OutboundMessage
+from partnerships.models import Agreement
 from programs import ics, selectors, services
-from programs.enums import BookingStatus, LocationKind
-from programs.models import BlackoutPeriod, CalendarFeedToken, Facilitation, Term
+from programs.enums import BookingStatus, LocationKind, SessionStatus
+from programs.models import BlackoutPeriod, CalendarFeedToken, Facilitation, Program, Session, Term
 from tests.factories import member
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking
 
@@ -176,16 +180,66 @@ def feed_for(user) -> str:
     )
 
 
-def _as_icalendar_writes_it(calendar: Calendar, sessions) -> str:
-    """The calendar with its zones added as components, written by icalendar."""
-    for position, zone in enumerate(ics._zones(calendar, sessions)):
-        calendar.subcomponents.insert(position, ics._vtimezone(*zone))
+# What icalendar writes: the reference for the invites and feeds, which are written line by
+# line (programs/ics.py). Properties go on as icalendar's components; zones as VTIMEZONE components.
+
+
+def _icalendar_event(session, *, include_join_link, cancelled) -> Event:
+    zone = ics.location_zone(session)
+    event = Event()
+    event.add("uid", session.ical_uid_text)
+    event.add("sequence", session.ical_sequence)
+    event.add("dtstamp", session.updated_at or session.created_at)
+    event.add("dtstart", session.starts_at.astimezone(zone))
+    event.add("dtend", session.ends_at.astimezone(zone))
+    event.add("summary", session.program.title)
+    event.add("location", ics.location_text(session))
+    description = session.program.description
+    if include_join_link and session.join_link and not cancelled:
+        event.add("url", session.join_link)
+        description = f"{description}\n\nJoin: {session.join_link}".strip()
+    event.add("description", description)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
+
+
+def _icalendar_text(calendar: Calendar, sessions) -> str:
+    years = [s.starts_at.year for s in sessions] or [datetime.now(UTC).year]
+    zones = []
+    for tzid in sorted(calendar.get_missing_tzids()):
+        try:
+            zones.append(ics._vtimezone(tzid, min(years) - 1, max(years) + 2))
+        except ValueError:
+            continue
+    calendar.subcomponents[:0] = zones
     return calendar.to_ical().decode()
 
 
+def icalendar_invite(session, *, method="REQUEST", include_join_link=False) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", ics.PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    calendar.add_component(_icalendar_event(session, include_join_link=include_join_link, cancelled=method == "CANCEL"))
+    return _icalendar_text(calendar, [session])
+
+
+def icalendar_feed(sessions, *, join_link_for) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", ics.PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", ics.FEED_NAME)
+    for session in sessions:
+        calendar.add_component(
+            _icalendar_event(
+                session, include_join_link=join_link_for(session), cancelled=session.status == SessionStatus.CANCELLED
+            )
+        )
+    return _icalendar_text(calendar, sessions)
+
+
 def test_invites_and_feeds_are_byte_for_byte_what_icalendar_writes(world, program):
-    """Each zone's VTIMEZONE is written once and pasted into every invite: the text must be what
-    icalendar writes with the zones added as components, for one zone and for several."""
+    """For saved sessions in two zones: every kind of invite, a feed of both, an empty feed."""
     world.agency.time_zone = "America/Chicago"
     world.agency.save(update_fields=["time_zone"])
     at_school = schedule(world, program)
@@ -193,19 +247,69 @@ def test_invites_and_feeds_are_byte_for_byte_what_icalendar_writes(world, progra
     for session in (at_school, online):
         session.refresh_from_db()
         for method, join in (("REQUEST", False), ("REQUEST", True), ("CANCEL", False)):
-            invite = ics._invite(session, method=method, include_join_link=join)
-            expected = _as_icalendar_writes_it(invite, [session])
+            expected = icalendar_invite(session, method=method, include_join_link=join)
             assert ics.session_calendar(session, method=method, include_join_link=join) == expected
     both = [at_school, online]
-    expected = _as_icalendar_writes_it(ics._feed(both, join_link_for=lambda s: True), both)
     feed = ics.feed_calendar(both, join_link_for=lambda s: True)
-    assert feed == expected
+    assert feed == icalendar_feed(both, join_link_for=lambda s: True)
     assert [str(tz["tzid"]) for tz in Calendar.from_ical(feed).walk("VTIMEZONE")] == [
         "America/Chicago",
         "America/Los_Angeles",
     ]
-    assert ics.feed_calendar([], join_link_for=lambda s: True) == _as_icalendar_writes_it(
-        ics._feed([], join_link_for=lambda s: True), []
+    assert ics.feed_calendar([], join_link_for=lambda s: True) == icalendar_feed([], join_link_for=lambda s: True)
+
+
+# Any text a coordinator may type (commas, semicolons, backslashes, line breaks, accents, emoji,
+# lines long enough to fold), in any zone an organization may have.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200)
+ZONES = st.sampled_from(
+    [
+        "America/New_York",
+        "America/Los_Angeles",
+        "UTC",
+        "Etc/UTC",
+        "Asia/Kolkata",
+        "Europe/London",
+        "Pacific/Chatham",
+        "America/St_Johns",
+    ]
+)
+
+
+@given(
+    title=TEXT,
+    description=TEXT,
+    venue=TEXT,
+    zone=ZONES,
+    start=st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1), timezones=st.just(UTC)),
+    minutes=st.integers(min_value=5, max_value=600),
+    sequence=st.integers(min_value=0, max_value=10_000),
+    join=st.sampled_from(["", JOIN, "https://meet.example.test/a,b;c\\d?" + "x" * 90]),
+    method=st.sampled_from(["REQUEST", "CANCEL"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_session_is_written_as_icalendar_writes_it(
+    title, description, venue, zone, start, minutes, sequence, join, method
+):
+    agency = Organization(name="Agency", kind=OrganizationKind.AGENCY, time_zone=zone)
+    agreement = Agreement(lead_agency=agency)
+    session = Session(
+        program=Program(agreement=agreement, title=title, description=description),
+        starts_at=start.replace(microsecond=0),
+        ends_at=start.replace(microsecond=0) + timedelta(minutes=minutes),
+        location_kind=LocationKind.VIRTUAL if join else LocationKind.VENUE,
+        venue=venue,
+        join_url=join,
+        ical_uid=uuid.UUID(int=sequence),
+        ical_sequence=sequence,
+        created_at=start,
+        updated_at=None,
+    )
+    for include_join_link in (False, True):
+        text = ics.session_calendar(session, method=method, include_join_link=include_join_link)
+        assert text == icalendar_invite(session, method=method, include_join_link=include_join_link)
+    assert ics.feed_calendar([session, session], join_link_for=lambda s: True) == icalendar_feed(
+        [session, session], join_link_for=lambda s: True
     )
 
 
