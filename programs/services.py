@@ -1013,6 +1013,25 @@ def feed_user(token: str) -> User | None:
 
 
 REMINDER_CHUNK = 500
+# What a reminder reads of a session, its workshop, agreement and school: the invite, the email
+# and the recipients, and no more. A scan reads tens of thousands of sessions; their agreements',
+# organizations' and bookings' other columns were a sixth of its time (bench/background.py).
+REMINDER_SESSION_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "location_kind",
+    "venue",
+    "join_url",
+    "ical_uid",
+    "ical_sequence",
+    "created_at",
+    "updated_at",
+    "program__title",
+    "program__description",
+    "program__agreement__lead_agency__time_zone",
+    "school__name",
+    "school__time_zone",
+)
 
 
 def send_session_reminders(*, now=None) -> int:
@@ -1027,9 +1046,13 @@ def send_session_reminders(*, now=None) -> int:
     now = now or timezone.now()
     confirmed = Prefetch(
         "bookings",
-        queryset=Booking.objects.filter(status=BookingStatus.CONFIRMED).select_related("booked_by").order_by("pk"),
+        queryset=Booking.objects.filter(status=BookingStatus.CONFIRMED)
+        .select_related("booked_by")
+        .only("session", "status", "booked_by__email")
+        .order_by("pk"),
         to_attr="reminder_bookings",
     )
+    facilitators = Prefetch("facilitators", queryset=User.objects.only("email"))
 
     def reminders():
         for label, offset in REMINDER_OFFSETS.items():
@@ -1040,7 +1063,8 @@ def send_session_reminders(*, now=None) -> int:
                     status=SessionStatus.SCHEDULED, starts_at__gt=window_start, starts_at__lte=window_end
                 )
                 .select_related("program__agreement__lead_agency", "school")
-                .prefetch_related(confirmed, "facilitators")
+                .only(*REMINDER_SESSION_FIELDS)
+                .prefetch_related(confirmed, facilitators)
                 .order_by("pk")
             )
             for chunk in _chunks(sessions.iterator(chunk_size=REMINDER_CHUNK), REMINDER_CHUNK):
