@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 from notifications import services
 from notifications.enums import MessageStatus
 from notifications.models import OutboundMessage
+from tests.factories import UserFactory
 
 
 def owe(key="k1", to="person@example.test", **extra):
@@ -218,3 +219,54 @@ def test_plain_text_email_is_not_html_escaped_but_html_is(tmp_path, settings):
     assert subject == "Hello D'Angelo & <Sons>"
     assert text == "Dear D'Angelo & <Sons>, see https://x.test/?a=1&b=2"
     assert html == "<p>D&#x27;Angelo &amp; &lt;Sons&gt;</p>"
+
+
+# Many at once: notify_many, the scans' writer.
+
+
+def _owed(n, *, prefix="k", user=None, ics=""):
+    return [
+        {
+            "dedupe_key": f"{prefix}{k}",
+            "to": f"person{k}@example.test",
+            "user": user,
+            "subject": f"Reminder {k} " + "x" * 300,
+            "text": f"Body {k}, with; commas \\ and\nlines",
+            "html": "" if k % 2 else f"<p>Body {k}</p>",
+            "ics": ics,
+            "ics_method": "REQUEST" if ics else "",
+        }
+        for k in range(n)
+    ]
+
+
+def test_notify_many_writes_each_new_key_once_and_counts_only_new_rows(db, monkeypatch):
+    monkeypatch.setattr(services, "NOTIFY_BATCH", 3)
+    OutboundMessage.objects.create(dedupe_key="k4", to_email="earlier@example.test", subject="Earlier", body_text="x")
+    assert services.notify_many(iter(_owed(8))) == 7  # k4 was there; batches of 3, 3 and 2
+    assert services.notify_many(iter(_owed(8))) == 0
+    assert OutboundMessage.objects.count() == 8
+    assert OutboundMessage.objects.get(dedupe_key="k4").to_email == "earlier@example.test"
+    row = OutboundMessage.objects.get(dedupe_key="k5")
+    assert (row.status, row.attempts, row.subject) == (MessageStatus.PENDING, 0, ("Reminder 5 " + "x" * 300)[:250])
+
+
+@pytest.mark.postgres
+def test_notify_many_rows_are_the_rows_bulk_create_writes(db):
+    """PostgreSQL writes a batch with one INSERT of column arrays; every column must hold what
+    Django's bulk_create of the same messages holds."""
+    user = UserFactory()
+    owed = _owed(4, prefix="fast", user=user, ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n") + _owed(3, prefix="plain")
+    before = timezone.now()
+    assert services.notify_many(iter(owed)) == 7
+    for m in owed:
+        values = dict(zip(services.MESSAGE_COLUMNS, services._message_values(m), strict=True))
+        values["dedupe_key"] = "orm-" + values["dedupe_key"]
+        OutboundMessage.objects.bulk_create([OutboundMessage(**values)])
+    fields = [f.attname for f in OutboundMessage._meta.concrete_fields]
+    for m in owed:
+        fast = OutboundMessage.objects.filter(dedupe_key=m["dedupe_key"]).values(*fields).get()
+        orm = OutboundMessage.objects.filter(dedupe_key="orm-" + m["dedupe_key"]).values(*fields).get()
+        for moment in ("created_at", "next_attempt_at"):
+            assert before <= fast.pop(moment) <= orm.pop(moment)
+        assert {**fast, "id": None, "dedupe_key": None} == {**orm, "id": None, "dedupe_key": None}
