@@ -140,13 +140,15 @@ class ApplicationForm(Form):
 
 
 class ApplicationFilterForm(Form):
+    """``postings``: (id, label) of the postings the person may filter by; any other id is refused."""
+
     id_prefix = "filter"
-    posting = forms.ModelChoiceField(queryset=Posting.objects.none(), required=False, empty_label=_("All postings"))
+    posting = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(choices=[("", _("Any status")), *ApplicationStatus.choices], required=False)
 
     def __init__(self, *args, postings, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["posting"].queryset = postings
+        self.fields["posting"].choices = [("", _("All postings")), *postings]
 
 
 class InterviewForm(Form):

@@ -83,7 +83,12 @@ class Posting(TimestampedModel):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.agency})"
+        return self.label(self.title, self.agency.name)
+
+    @staticmethod
+    def label(title: str, agency_name: str) -> str:
+        """How a posting is named in a list of choices: its title and its agency."""
+        return f"{title} ({agency_name})"
 
 
 def _resume_path(instance, filename):

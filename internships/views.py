@@ -324,12 +324,9 @@ def application_create(request, pk):
 @require_GET
 def application_list(request):
     user = request.user
-    form = forms.ApplicationFilterForm(request.GET or None, postings=selectors.application_postings_for(user))
+    form = forms.ApplicationFilterForm(request.GET or None, postings=selectors.application_posting_choices(user))
     filters, bad = _filters(request, form)
-    posting = filters.get("posting")
-    qs = selectors.application_list_for(
-        user, posting=posting.pk if posting else None, status=filters.get("status") or None
-    )
+    qs = selectors.application_list_for(user, posting=filters.get("posting"), status=filters.get("status") or None)
     page = _page(request, qs)
     rows = _shown(user, page)
     selectors.record_student_access(user, rows, purpose=AccessPurpose.REVIEW)
