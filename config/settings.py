@@ -90,8 +90,9 @@ MIDDLEWARE = [
 ]
 
 # Form widgets render through TEMPLATES, so templates/django/forms/ can replace a widget's
-# template (select.html writes its options out rather than including a template per option).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# template (select.html writes its options out rather than including a template per option);
+# config.forms.FormRenderer writes plain selects' markup in Python, as that template does.
+FORM_RENDERER = "config.forms.FormRenderer"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
