@@ -313,6 +313,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def scoped(self, user):
         return booking_queryset(user)
 
+    def counted(self, queryset):
+        """The visible bookings, filtered, without the names a row shows (config.api.Pagination)."""
+        return self.filter_queryset(access.visible(self.request.user, Booking))
+
     def create(self, request, *args, **kwargs):
         session = self._input(s.SessionRefSerializer)["session"]
         _allowed_or_403(rules.can_book(request.user, session))

@@ -597,6 +597,28 @@ def test_lists_do_the_same_number_of_queries_for_5_and_50_rows(client, world, pr
     assert many == few <= 8
 
 
+@pytest.mark.parametrize("role", ["staff", "coordinator", "officer", "admin", "outsider"])
+@pytest.mark.parametrize("query", ["", "status=waitlisted", "status=confirmed&session={session}", "session=999999"])
+def test_the_bookings_count_is_the_number_of_bookings_listed(client, world, program, role, query):
+    """The list counts its bookings apart from the names it shows (config.api.Pagination): the
+    count must be the rows the pages hold, for every role and filter."""
+    _grow_sessions(world, program, 7)
+    first = Session.objects.order_by("pk").first()
+    booking(first, institution=world.school_b, by=world.staff_b, seats=1, status=BookingStatus.WAITLISTED)
+    session = Session.objects.order_by("pk").last()
+    client.force_login(world.user(role))
+    url = "/api/v1/bookings/?page_size=3&" + query.format(session=session.pk)
+    body = client.get(url).json()
+    rows, page = list(body["results"]), 1
+    while body["next"]:
+        page += 1
+        body = client.get(f"{url}&page={page}").json()
+        rows += body["results"]
+    assert body["count"] == len(rows) == len({row["id"] for row in rows})
+    if role in {"staff", "admin"} and query == "":
+        assert len(rows) >= 14
+
+
 @pytest.mark.parametrize("url", ["/api/v1/session-requests/", "/api/v1/terms/", "/api/v1/blackouts/"])
 def test_request_and_calendar_lists_are_bounded(client, world, program, url):
     def grow(n, start=0):
