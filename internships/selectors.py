@@ -40,7 +40,7 @@ from internships.models import (
 )
 from partnerships.enums import AgreementStatus, DataCategory, DataDirection, PartyRole
 from partnerships.models import DataSharingTerm
-from partnerships.selectors import agreements_for
+from partnerships.selectors import agreement_ids_for, agreements_for
 
 # What of a student's record each data category covers, for agency staff.
 CATEGORY_OF = {
@@ -67,7 +67,9 @@ def postings_for(user) -> QuerySet[Posting]:
     coordinated = access.organization_ids(user, role=Role.COORDINATOR)
     query = Q(pk__in=[])
     if adults_of:
-        query |= Q(agreement__in=agreements_for(user)) & (~Q(status=PostingStatus.DRAFT) | Q(agency_id__in=coordinated))
+        query |= Q(agreement_id__in=agreement_ids_for(user)) & (
+            ~Q(status=PostingStatus.DRAFT) | Q(agency_id__in=coordinated)
+        )
     if students_of:
         query |= Q(institutions__in=students_of) & ~Q(status=PostingStatus.DRAFT)
         query |= Q(applications__student=user)

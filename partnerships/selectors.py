@@ -32,25 +32,33 @@ def agreements_for(user) -> QuerySet[Agreement]:
     """
     if access.is_admin(user):
         return Agreement.objects.all()
+    return Agreement.objects.filter(pk__in=agreement_ids_for(user))
+
+
+def agreement_ids_for(user) -> QuerySet:
+    """The ids of ``agreements_for(user)``, as a subquery. Rows of an agreement are scoped by
+    ``agreement_id__in=agreement_ids_for(user)``: ``agreement__in=agreements_for(user)`` wraps
+    the same parties in a subquery of the agreements table, one more query to build for every
+    list of sessions, workshops or postings (bench/hotspots.py)."""
+    if access.is_admin(user):
+        return Agreement.objects.values("pk")
     orgs = {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
-    return Agreement.objects.filter(
-        pk__in=AgreementParty.objects.filter(organization_id__in=orgs).values("agreement_id")
-    )
+    return AgreementParty.objects.filter(organization_id__in=orgs).values("agreement_id")
 
 
 @access.scope_for(Meeting)
 def meetings_for(user) -> QuerySet[Meeting]:
-    return Meeting.objects.filter(agreement__in=agreements_for(user))
+    return Meeting.objects.filter(agreement_id__in=agreement_ids_for(user))
 
 
 @access.scope_for(ActionItem)
 def action_items_for(user) -> QuerySet[ActionItem]:
-    return ActionItem.objects.filter(agreement__in=agreements_for(user))
+    return ActionItem.objects.filter(agreement_id__in=agreement_ids_for(user))
 
 
 @access.scope_for(AgreementDocument)
 def documents_for(user) -> QuerySet[AgreementDocument]:
-    return AgreementDocument.objects.filter(agreement__in=agreements_for(user))
+    return AgreementDocument.objects.filter(agreement_id__in=agreement_ids_for(user))
 
 
 def party_organization_ids(agreement: Agreement) -> set[int]:
@@ -233,7 +241,7 @@ def missing_count(row) -> int:
 
 def _children_scope(model):
     def scope(user):
-        return model.objects.filter(agreement__in=agreements_for(user))
+        return model.objects.filter(agreement_id__in=agreement_ids_for(user))
 
     scope.__name__ = f"{model._meta.model_name}_for"
     return access.scope_for(model)(scope)

@@ -10,7 +10,7 @@ from accounts import access
 from accounts.enums import Role
 from partnerships.enums import AgreementStatus
 from partnerships.models import AgreementParty
-from partnerships.selectors import agreements_for
+from partnerships.selectors import agreement_ids_for, agreements_for
 from programs.enums import BlackoutKind, BookingStatus, RequestStatus, SessionStatus
 from programs.models import (
     BlackoutPeriod,
@@ -31,7 +31,7 @@ def adult_organization_ids(user) -> set[int]:
 
 def _partner_organization_ids(user):
     """Organizations that share an agreement with the user (including their own)."""
-    return AgreementParty.objects.filter(agreement__in=agreements_for(user)).values("organization_id")
+    return AgreementParty.objects.filter(agreement_id__in=agreement_ids_for(user)).values("organization_id")
 
 
 @access.scope_for(Program)
@@ -39,14 +39,14 @@ def programs_for(user) -> QuerySet[Program]:
     """Adults of any party of the agreement see its catalog."""
     if access.is_admin(user):
         return Program.objects.all()
-    return Program.objects.filter(agreement__in=agreements_for(user))
+    return Program.objects.filter(agreement_id__in=agreement_ids_for(user))
 
 
 @access.scope_for(Session)
 def sessions_for(user) -> QuerySet[Session]:
     if access.is_admin(user):
         return Session.objects.all()
-    return Session.objects.filter(program__agreement__in=agreements_for(user))
+    return Session.objects.filter(program__agreement_id__in=agreement_ids_for(user))
 
 
 @access.scope_for(Booking)

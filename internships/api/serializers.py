@@ -33,7 +33,7 @@ from internships.models import (
     StudentRecordAccess,
 )
 from partnerships.models import Agreement, AgreementParty
-from partnerships.selectors import agreements_for
+from partnerships.selectors import agreement_ids_for
 
 TEXT = 2000
 LONG_TEXT = 10000
@@ -119,7 +119,7 @@ def partner_organizations(user):
     if access.is_admin(user):
         return Organization.objects.all()
     own = {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
-    parties = AgreementParty.objects.filter(agreement__in=agreements_for(user)).values("organization_id")
+    parties = AgreementParty.objects.filter(agreement_id__in=agreement_ids_for(user)).values("organization_id")
     return Organization.objects.filter(Q(pk__in=own) | Q(pk__in=parties))
 
 

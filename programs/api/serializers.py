@@ -14,7 +14,7 @@ from accounts.enums import Role
 from accounts.models import Organization
 from config.serializers import ReadPlanModelSerializer
 from partnerships.models import Agreement, AgreementParty
-from partnerships.selectors import agreements_for, partner_people
+from partnerships.selectors import agreement_ids_for, partner_people
 from programs import selectors
 from programs.enums import BlackoutKind, Format, GradeBand, LocationKind, Topic
 from programs.models import BlackoutPeriod, Booking, Program, Qualification, Session, SessionRequest, Term
@@ -93,7 +93,7 @@ def partner_organizations(user):
     if access.is_admin(user):
         return Organization.objects.all()
     own = {m.organization_id for m in access.active_memberships(user) if m.role != Role.STUDENT}
-    parties = AgreementParty.objects.filter(agreement__in=agreements_for(user)).values("organization_id")
+    parties = AgreementParty.objects.filter(agreement_id__in=agreement_ids_for(user)).values("organization_id")
     return Organization.objects.filter(Q(pk__in=own) | Q(pk__in=parties))
 
 
