@@ -399,8 +399,7 @@ def booking_list(request):
     if bad_status:
         messages.error(request, _("“%(value)s” is not a booking status; showing all bookings.") % {"value": status})
         status = None
-    qs = selectors.booking_list_for(request.user, status=status)
-    page = _page(request, qs)
+    page = _page(request, selectors.booking_rows_for(request.user, status=status))
     for booking in page:
         booking.position = selectors.waitlist_position(booking)  # from the list's annotation: no query
     return render(
