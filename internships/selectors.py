@@ -340,6 +340,14 @@ def posting_detail_for(user, pk) -> Posting:
     )
 
 
+# What a list of applications reads of each posting: its title, its agency's name and its agreement
+# (whose parties and data-sharing terms decide what the reader sees), not the postings' and
+# agreements' long texts.
+POSTING_OF_APPLICATION = Posting.objects.select_related("agency", "agreement").only(
+    "title", "agency__name", "agreement__lead_agency", "agreement__status"
+)
+
+
 def application_list_for(user, *, posting=None, status=None, mine=False) -> QuerySet[Application]:
     """Visible applications, newest submission first, with their posting (agency, agreement and
     parties), student and institution fetched for the page.
@@ -348,7 +356,7 @@ def application_list_for(user, *, posting=None, status=None, mine=False) -> Quer
     PostgreSQL spent 12 ms planning six tables for every page at state size (bench/hotspots.py
     --plans), against under 1 ms for the page and each related query apart."""
     qs = access.visible(user, Application).prefetch_related(
-        Prefetch("posting", queryset=Posting.objects.select_related("agency", "agreement")), "student", "institution"
+        Prefetch("posting", queryset=POSTING_OF_APPLICATION), "student", "institution"
     )
     if mine:
         qs = qs.filter(student=user)
