@@ -182,8 +182,14 @@ def test_read_plan_refuses_a_missing_required_value_as_drf_does(sessions):
 
 
 def test_read_plan_writes_mappings_by_drfs_steps():
+    """DRF reads a mapping by key before any attribute: a mapping whose class has an attribute
+    of a field's name must still give the key's value."""
+
     class Row(ReadPlanMixin, serializers.Serializer):
         items = serializers.IntegerField()
         name = serializers.CharField()
 
-    assert Row({"items": 3, "name": "x"}).data == {"items": 3, "name": "x"}
+    class Record(dict):
+        name = "the class attribute"
+
+    assert Row(Record(items=3, name="x")).data == {"items": 3, "name": "x"}
