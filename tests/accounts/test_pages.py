@@ -102,6 +102,20 @@ def test_times_are_shown_in_the_organizations_time_zone(client, world):
     assert "12:30" in body  # 20:30 UTC is 12:30 in America/Los_Angeles
 
 
+@pytest.mark.parametrize("url", ["/home/", "/api/v1/memberships/", "/accounts/login/"])
+def test_views_get_the_person_itself_once_it_is_loaded(client, world, url):
+    """After the time zone is chosen, request.user is the loaded User (or AnonymousUser), not the
+    lazy proxy that costs a call for each attribute the rules read."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+    assert type(client.get(url).wsgi_request.user) is AnonymousUser
+    client.force_login(world.staff_a)
+    seen = client.get(url).wsgi_request.user
+    assert type(seen) is User and seen.pk == world.staff_a.pk
+
+
 def test_home_shows_each_role_its_section(client, world):
     for user, heading in [
         (world.staff_a, "School staff"),
