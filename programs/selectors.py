@@ -254,7 +254,8 @@ def attach_facilitator_ids(sessions) -> None:
 
 
 def may_join(session: Session) -> bool:
-    """For a session from ``with_join_link_flag``: is there a link, and may the viewer see it?"""
+    """For a session from ``with_join_link_flag`` or ``mark_joinable``: is there a link, and may
+    the viewer see it?"""
     return bool(session.join_url) and bool(session.viewer_may_join)
 
 
@@ -265,6 +266,16 @@ def join_link_session_ids(user, sessions) -> set[int]:
         return set()
     flagged = with_join_link_flag(Session.objects.filter(pk__in=ids), user).filter(viewer_may_join=True)
     return set(flagged.values_list("pk", flat=True))
+
+
+def mark_joinable(user, sessions) -> None:
+    """Set ``viewer_may_join`` on each of ``sessions`` for ``may_join``: one query for those with
+    a link, none for a page without one. Asked in the page query instead, two EXISTS per row
+    cost every list the compiling and running of subqueries whose answer only a session with a
+    link uses."""
+    flagged = join_link_session_ids(user, sessions)
+    for session in sessions:
+        session.viewer_may_join = session.pk in flagged
 
 
 def can_see_join_link(user, session: Session) -> bool:

@@ -177,11 +177,13 @@ class ProgramCreateSerializer(serializers.Serializer):
 
 
 class SessionListSerializer(serializers.ListSerializer):
-    """A page of sessions reads its facilitators' ids in one query of id pairs."""
+    """A page of sessions reads its facilitators' ids in one query of id pairs, and who may see
+    the join links of those that have one in another (none for a page without links)."""
 
     def to_representation(self, data):
         sessions = list(data.all() if hasattr(data, "all") else data)
         selectors.attach_facilitator_ids(sessions)
+        selectors.mark_joinable(self.context["request"].user, sessions)
         return super().to_representation(sessions)
 
 
@@ -228,8 +230,8 @@ class SessionSerializer(ReadPlanModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_join_url(self, session) -> str | None:
-        """Only facilitators and people whose booking is confirmed see the link. A list
-        computes that in its one query (``viewer_*`` annotations); else the selector decides."""
+        """Only facilitators and people whose booking is confirmed see the link. A list asks
+        once for its page (``viewer_may_join``); else the selector decides."""
         user = self.context["request"].user
         if hasattr(session, "viewer_may_join"):
             allowed = selectors.may_join(session)

@@ -138,9 +138,10 @@ class BlackoutFilter(StrictFilterSet):
 
 
 def session_queryset(user):
-    """Visible sessions, with whether the caller may see each join link (``viewer_may_join``)."""
+    """Visible sessions (whether the caller may see a join link is asked of the page's sessions
+    that have one: ``SessionListSerializer``)."""
     return (
-        selectors.with_join_link_flag(access.visible(user, Session), user)
+        access.visible(user, Session)
         .annotate(program_title=F("program__title"), school_name=F("school__name"))
         .order_by("starts_at", "pk")
     )

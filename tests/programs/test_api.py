@@ -89,6 +89,7 @@ def test_session_ending_before_it_starts_is_a_field_error(client, world, program
 
 def test_reschedule_ending_before_it_starts_is_a_field_error(client, world, program):
     session = _schedule(world, program)
+    scheduled = session.starts_at  # not _soon() again: the request leaves its school's zone active
     client.force_login(world.coordinator_a)
     starts = _soon(20)
     response = _post(
@@ -99,7 +100,7 @@ def test_reschedule_ending_before_it_starts_is_a_field_error(client, world, prog
     assert response.status_code == 400
     assert "ends_at" in response.json()
     session.refresh_from_db()
-    assert session.starts_at == _soon() and session.ical_sequence == 0
+    assert session.starts_at == scheduled and session.ical_sequence == 0
 
 
 @pytest.mark.parametrize(
@@ -434,6 +435,20 @@ def test_join_url_only_for_the_facilitator_and_confirmed_bookers(client, world, 
                 "/api/v1/bookings/",
             ):
                 assert JOIN not in client.get(url).content.decode(), (user, url)
+
+
+def test_a_list_shows_each_join_link_only_on_the_sessions_whose_link_the_caller_may_see(client, world, program):
+    """The list asks once for the page which of its sessions with a link the caller may join:
+    on a page that mixes them, each row keeps its own answer."""
+    mine = _schedule(world, program, virtual=True, facilitators=[world.officer], days=10)
+    theirs = _schedule(world, program, virtual=True, days=11)
+    at_school = _schedule(world, program, facilitators=[world.officer], days=12)
+    client.force_login(world.officer)
+    listed = {row["id"]: row["join_url"] for row in client.get("/api/v1/sessions/").json()["results"]}
+    assert listed == {mine.pk: JOIN, theirs.pk: None, at_school.pk: None}
+    _book(client, world.staff_a, theirs, world.school_a, 2)
+    listed = {row["id"]: row["join_url"] for row in client.get("/api/v1/sessions/").json()["results"]}
+    assert listed == {mine.pk: None, theirs.pk: JOIN, at_school.pk: None}
 
 
 def test_the_catalog_never_carries_a_join_link(client, world, program):
