@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Prefetch, Q, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -155,10 +155,64 @@ def _overlapping_days(qs, start_day, end_day):
     return qs.filter(starts_on__lte=end_day, ends_on__gte=start_day)
 
 
+class Calendars:
+    """The blackouts and terms ``scheduling_problems`` reads, one query per question."""
+
+    def blackout(self, organization, start_day, end_day) -> BlackoutPeriod | None:
+        """The first blackout of ``organization`` overlapping those days, if any."""
+        return _overlapping_days(BlackoutPeriod.objects.filter(organization=organization), start_day, end_day).first()
+
+    def within_terms(self, school, start_day, end_day) -> bool:
+        """Do those days fall inside one of the school's terms (or has it none)?"""
+        terms = Term.objects.filter(institution=school)
+        return not terms.exists() or terms.filter(starts_on__lte=start_day, ends_on__gte=end_day).exists()
+
+
+class WindowCalendars(Calendars):
+    """The same answers for days from ``first`` to ``last``, from the blackouts of
+    ``organizations`` in those days and ``school``'s terms read once: proposing slots asks them
+    for every candidate day. Other days and organizations are asked of the database."""
+
+    def __init__(self, *, organizations, school, first, last):
+        self.first, self.last = first, last
+        self.blackouts = {organization.pk: [] for organization in organizations}
+        for blackout in _overlapping_days(
+            BlackoutPeriod.objects.filter(organization__in=list(self.blackouts)), first, last
+        ):  # in the model's order (starts_on, pk), as .first() takes them
+            self.blackouts[blackout.organization_id].append(blackout)
+        self.school = school
+        self.terms = list(Term.objects.filter(institution=school)) if school is not None else None
+
+    def _covers(self, start_day, end_day) -> bool:
+        return self.first <= start_day and end_day <= self.last
+
+    def blackout(self, organization, start_day, end_day):
+        if organization.pk not in self.blackouts or not self._covers(start_day, end_day):
+            return super().blackout(organization, start_day, end_day)
+        return next(
+            (b for b in self.blackouts[organization.pk] if b.starts_on <= end_day and b.ends_on >= start_day), None
+        )
+
+    def within_terms(self, school, start_day, end_day):
+        if self.school is None or school.pk != self.school.pk:
+            return super().within_terms(school, start_day, end_day)
+        return not self.terms or any(t.starts_on <= start_day and t.ends_on >= end_day for t in self.terms)
+
+
 def scheduling_problems(
-    *, program, starts_at, ends_at, location_kind, school=None, facilitators=(), exclude_session=None
+    *,
+    program,
+    starts_at,
+    ends_at,
+    location_kind,
+    school=None,
+    facilitators=(),
+    exclude_session=None,
+    calendars: Calendars | None = None,
 ) -> list[Problem]:
-    """Every reason the proposed slot may not be scheduled, each with a message naming it."""
+    """Every reason the proposed slot may not be scheduled, each with a message naming it.
+    ``calendars`` answers the blackout and term questions (by default from the database)."""
+    calendars = calendars or Calendars()
     problems = []
     agreement = program.agreement
     try:
@@ -175,7 +229,7 @@ def scheduling_problems(
             )
         zone = school.zone
         start_day, end_day = timezone.localtime(starts_at, zone).date(), timezone.localtime(ends_at, zone).date()
-        blackout = _overlapping_days(BlackoutPeriod.objects.filter(organization=school), start_day, end_day).first()
+        blackout = calendars.blackout(school, start_day, end_day)
         if blackout is not None:
             problems.append(
                 Problem(
@@ -185,8 +239,7 @@ def scheduling_problems(
                     "starts_at",
                 )
             )
-        terms = Term.objects.filter(institution=school)
-        if terms.exists() and not terms.filter(starts_on__lte=start_day, ends_on__gte=end_day).exists():
+        if not calendars.within_terms(school, start_day, end_day):
             problems.append(
                 Problem(
                     "outside_terms",
@@ -235,7 +288,7 @@ def scheduling_problems(
         for agency in Organization.objects.filter(pk__in=officer_agencies):
             day_from = timezone.localtime(starts_at, agency.zone).date()
             day_to = timezone.localtime(ends_at, agency.zone).date()
-            blackout = _overlapping_days(BlackoutPeriod.objects.filter(organization=agency), day_from, day_to).first()
+            blackout = calendars.blackout(agency, day_from, day_to)
             if blackout is not None:
                 problems.append(
                     Problem(
@@ -815,17 +868,30 @@ def propose_slots(*, request: SessionRequest, facilitators=(), limit: int = 5) -
     day = max(request.window_starts_on, timezone.localdate(timezone.now(), zone) + timedelta(days=1))
     duration = timedelta(minutes=request.program.duration_minutes)
     # The agency's blackouts hold even before officers are chosen (with officers, the checks repeat them).
-    agency = request.program.agreement.lead_agency
+    agreement = request.program.agreement
+    agency = agreement.lead_agency
+    # Every candidate day asks the same calendars and parties: read them once for the window
+    # (a day either side, for days that are another in the agency's zone).
+    prefetch_related_objects([agreement], "parties")
+    calendars = WindowCalendars(
+        organizations=[request.institution, agency],
+        school=request.institution,
+        first=day - timedelta(days=1),
+        last=request.window_ends_on + timedelta(days=1),
+    )
     slots = []
     while day <= request.window_ends_on and len(slots) < limit:
         if day.weekday() < 5:
             starts_at = datetime.combine(day, request.preferred_start_time, tzinfo=zone)
             ends_at = starts_at + duration
-            agency_closed = _overlapping_days(
-                BlackoutPeriod.objects.filter(organization=agency),
-                timezone.localtime(starts_at, agency.zone).date(),
-                timezone.localtime(ends_at, agency.zone).date(),
-            ).exists()
+            agency_closed = (
+                calendars.blackout(
+                    agency,
+                    timezone.localtime(starts_at, agency.zone).date(),
+                    timezone.localtime(ends_at, agency.zone).date(),
+                )
+                is not None
+            )
             problems = scheduling_problems(
                 program=request.program,
                 starts_at=starts_at,
@@ -833,6 +899,7 @@ def propose_slots(*, request: SessionRequest, facilitators=(), limit: int = 5) -
                 location_kind=LocationKind.SCHOOL,
                 school=request.institution,
                 facilitators=facilitators,
+                calendars=calendars,
             )
             if not agency_closed and not any(p.hard for p in problems):
                 slots.append(starts_at)

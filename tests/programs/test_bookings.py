@@ -537,6 +537,57 @@ def test_proposed_slots_respect_the_agency_blackouts_before_officers_are_chosen(
     assert slots == [at(date(2026, 3, d), 10) for d in (3, 6, 9, 10, 11)]
 
 
+def test_window_calendars_answer_as_the_database_does(world, program, calendars):
+    """Proposals read blackouts and terms once for their window; every answer, inside the window,
+    across its edges and beyond it, is the one the database gives."""
+    services.add_blackout(
+        organization=world.school_a,
+        by=world.staff_a,
+        name="Spring break",
+        kind=BlackoutKind.HOLIDAY,
+        starts_on=date(2026, 3, 9),
+        ends_on=date(2026, 3, 20),
+    )
+    window = services.WindowCalendars(
+        organizations=[world.school_a, world.agency],
+        school=world.school_a,
+        first=date(2026, 3, 2),
+        last=date(2026, 3, 12),
+    )
+    plain = services.Calendars()
+    days = [date(2026, 2, 27) + timedelta(days=k) for k in range(25)]
+    for organization in (world.school_a, world.agency, world.school_b):
+        for first in days:
+            for last in (first, first + timedelta(days=1)):
+                assert window.blackout(organization, first, last) == plain.blackout(organization, first, last)
+                assert window.within_terms(organization, first, last) == plain.within_terms(organization, first, last)
+    assert window.blackout(world.school_a, date(2026, 3, 4), date(2026, 3, 4)).name == "State testing"
+    assert window.blackout(world.school_a, date(2026, 3, 10), date(2026, 3, 10)).name == "Spring break"
+    assert not window.within_terms(world.school_a, date(2026, 3, 12), date(2026, 3, 12))
+    assert window.within_terms(world.school_b, date(2026, 3, 12), date(2026, 3, 12))  # no terms at all
+
+
+def test_proposing_slots_costs_the_same_queries_for_a_week_or_two_months(world, program, calendars, clock):
+    """No slot passes after the term ends (11 March), so a longer window tries more days: the
+    calendars are read once, not per day."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(last_day):
+        request = SessionRequest.objects.select_related("program__agreement__lead_agency", "institution").get(
+            pk=ask(world, program, window_ends_on=last_day).pk
+        )
+        with CaptureQueriesContext(connection) as queries:
+            slots = services.propose_slots(request=request, limit=50)
+        return len(queries), slots
+
+    week, slots = cost(date(2026, 3, 9))
+    months, more = cost(date(2026, 4, 30))
+    assert slots == [at(date(2026, 3, d), 10) for d in (3, 6, 9)]
+    assert more == [at(date(2026, 3, d), 10) for d in (3, 6, 9, 10, 11)]
+    assert months == week <= 6
+
+
 def test_proposed_slots_start_tomorrow_at_the_earliest(world, program, clock):
     clock.move_to(at(date(2026, 3, 3), 8))
     request = ask(world, program)
