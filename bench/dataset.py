@@ -429,7 +429,7 @@ def build(size: int) -> dict:
         bulk(Program, program_rows)
         live_agreements = [a for a in agreements if a.status != AgreementStatus.DRAFT]
         first_day = today - timedelta(days=540)
-        sessions, officer_of_session = [], []
+        sessions, officer_of_session, host_of = [], [], []
         slot_of_agency = {}
         # Each officer's sessions are spread evenly over the 700 days, whatever the size.
         per_officer = -(-n["sessions"] // (len(agencies) * OFFICERS_PER_AGENCY))
@@ -450,13 +450,18 @@ def build(size: int) -> dict:
                 if not past
                 else (SessionStatus.CANCELLED if i % 20 == 0 else SessionStatus.DELIVERED)
             )
+            # One session in ten is virtual (a join link, no school): the lists then ask who
+            # may see links, as they do in a state that runs workshops online.
+            virtual = i % 10 == 7
+            host_of.append(school)
             sessions.append(
                 Session(
                     program=programs_of[agreement.pk][i % 5],
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=1),
-                    location_kind=LocationKind.SCHOOL,
-                    school=school,
+                    location_kind=LocationKind.VIRTUAL if virtual else LocationKind.SCHOOL,
+                    school=None if virtual else school,
+                    join_url=f"https://meet.bench.test/session-{i}" if virtual else "",
                     capacity_seats=30,
                     status=status,
                     created_by=agency_coordinator[agency_pk],
@@ -488,7 +493,7 @@ def build(size: int) -> dict:
             agreement_pk = s.program.agreement_id
             _, others = parties_of[agreement_pk]
             for k in range(per_session):
-                institution = s.school if k % 2 == 0 else others[(i + k) % len(others)].organization
+                institution = host_of[i] if k % 2 == 0 else others[(i + k) % len(others)].organization
                 seats = 12 if k == 4 else 5
                 if s.status == SessionStatus.CANCELLED:
                     status = BookingStatus.CANCELLED
@@ -804,6 +809,7 @@ def build(size: int) -> dict:
             ],
         )
         per_survey = n["responses"] / max(1, len(survey_rows))
+        host_pk = {s.pk: school.pk for s, school in zip(sessions, host_of, strict=True)}
         invitations, responses, answers = [], [], []
         made = 0
         written = {"invitations": 0, "responses": 0, "answers": 0}
@@ -824,7 +830,9 @@ def build(size: int) -> dict:
             questions = list(template.questions.all())
             due = round((i + 1) * per_survey) - made
             made += due
-            institution = survey.session.school_id if template.audience in (Audience.STAFF, Audience.STUDENTS) else None
+            institution = (
+                host_pk[survey.session_id] if template.audience in (Audience.STAFF, Audience.STUDENTS) else None
+            )
             for k in range(due + 1):
                 invitations.append(
                     SurveyInvitation(
