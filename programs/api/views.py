@@ -252,6 +252,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def scoped(self, user):
         return session_queryset(user)
 
+    def counted(self, queryset):
+        """The visible sessions, filtered, without the workshop and school names a row shows."""
+        return self.filter_queryset(access.visible(self.request.user, Session))
+
     def create(self, request, *args, **kwargs):
         program = self._input(s.ProgramRefSerializer)["program"]
         _allowed_or_403(rules.can_manage_program(request.user, program))
