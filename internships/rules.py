@@ -102,9 +102,15 @@ def student_membership(user, posting: Posting | None = None):
 
 
 def level_of(membership) -> str:
-    if membership.organization.kind in (OrganizationKind.COLLEGE, OrganizationKind.UNIVERSITY):
+    return level_at(membership.organization, membership.grade_level)
+
+
+def level_at(organization, grade_level: str) -> str:
+    """A student's level at ``organization``: university at a college or university, else the
+    grade of their membership there."""
+    if organization.kind in (OrganizationKind.COLLEGE, OrganizationKind.UNIVERSITY):
         return GradeLevel.UNIVERSITY
-    return membership.grade_level
+    return grade_level
 
 
 def is_minor_on(student, day: date) -> bool:

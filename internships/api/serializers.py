@@ -253,14 +253,17 @@ def _hide_personal(data: dict, shown: set[str]) -> dict:
 
 
 def student_level(application: Application) -> str | None:
-    """The student's level at the application's institution (from the prefetched memberships)."""
-    memberships = getattr(application.student, "student_memberships", None)
-    if memberships is None:
-        memberships = application.student.memberships.filter(role=Role.STUDENT).select_related("organization")
-    for membership in memberships:
-        if membership.organization_id == application.institution_id:
-            return rules.level_of(membership) or None
-    return None
+    """The student's level at the application's institution: from the grade the page query read
+    (``student_grade_level``, null without a student membership there), else from the membership."""
+    if hasattr(application, "student_grade_level"):
+        grade = application.student_grade_level
+        return None if grade is None else rules.level_at(application.institution, grade) or None
+    membership = (
+        application.student.memberships.filter(role=Role.STUDENT, organization_id=application.institution_id)
+        .select_related("organization")
+        .first()
+    )
+    return None if membership is None else rules.level_of(membership) or None
 
 
 class TransitionSerializer(ReadPlanModelSerializer):

@@ -176,15 +176,18 @@ def posting_queryset(user):
     return selectors.posting_list_for(user).prefetch_related("institutions")
 
 
-STUDENT_MEMBERSHIPS = Prefetch(
-    "student__memberships",
-    queryset=Membership.objects.filter(role=Role.STUDENT).select_related("organization"),
-    to_attr="student_memberships",
+# The student's grade at the application's institution, read in the page query (for
+# ``serializers.student_level``): prefetching every student's memberships with their
+# organizations cost a list a query and two model rows per membership.
+STUDENT_GRADE_LEVEL = Subquery(
+    Membership.objects.filter(user=OuterRef("student_id"), organization=OuterRef("institution_id"), role=Role.STUDENT)
+    .order_by()
+    .values("grade_level")[:1]
 )
 
 
 def application_queryset(user):
-    return selectors.application_list_for(user).prefetch_related(STUDENT_MEMBERSHIPS)
+    return selectors.application_list_for(user).annotate(student_grade_level=STUDENT_GRADE_LEVEL)
 
 
 def application_detail_queryset(user):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.enums import GradeLevel, Role
+from accounts.models import Membership
 from internships import services
 from internships.enums import (
     AccessPurpose,
@@ -586,6 +587,43 @@ def test_agency_staff_see_only_the_shared_categories(client, world, submitted):
     _share(agreement, DataCategory.CONTACT, DataCategory.SCHEDULE, DataCategory.PROGRAM)
     body = client.get(url).json()
     assert _personal(body) == everything and body["resume_url"]
+
+
+def test_the_lists_student_level_is_the_one_the_membership_gives(client, world):
+    """The list reads the grade in its page query; a row must show what the student's membership
+    at the application's institution says: the grade at a school, university at a college or
+    university, nothing once the membership is gone."""
+    from accounts.enums import OrganizationKind
+    from internships.api.serializers import student_level
+    from internships.models import Application
+    from tests.factories import OrganizationFactory
+
+    college = OrganizationFactory(kind=OrganizationKind.UNIVERSITY, name="State University")
+    posting = f.posting(world.agency, world.school_a, college, title="Analyst Intern")
+    grade_9 = f.make_student(world.school_a, grade=GradeLevel.GRADE_9, full_name="Nine")
+    no_grade = f.make_student(world.school_a, grade="", full_name="Ungraded")
+    undergraduate = f.make_student(college, grade="", full_name="Undergraduate")
+    gone = f.make_student(world.school_a, full_name="Moved away")
+    made = {student.full_name: f.application(posting, student) for student in (grade_9, no_grade, undergraduate, gone)}
+    Membership.objects.filter(user=gone).delete()
+    # A student of two schools, applying through the second: the grade there, not the first's.
+    two_schools = f.make_student(world.school_a, grade=GradeLevel.GRADE_9, full_name="Two schools")
+    Membership.objects.create(
+        user=two_schools, organization=world.school_b, role=Role.STUDENT, grade_level=GradeLevel.GRADE_11
+    )
+    made["Two schools"] = f.application(f.posting(world.agency, world.school_b), two_schools)
+    expected = {
+        "Nine": GradeLevel.GRADE_9,
+        "Ungraded": None,
+        "Undergraduate": GradeLevel.UNIVERSITY,
+        "Moved away": None,
+        "Two schools": GradeLevel.GRADE_11,
+    }
+    for name, application in made.items():  # the membership path, without the page's grade
+        assert student_level(Application.objects.get(pk=application.pk)) == expected[name], name
+    client.force_login(world.admin)
+    listed = {row["id"]: row["student_level"] for row in client.get("/api/v1/applications/").json()["results"]}
+    assert {name: listed[application.pk] for name, application in made.items()} == expected
 
 
 def test_placements_hide_the_unshared_categories_too(client, world, active):
