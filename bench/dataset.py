@@ -450,9 +450,9 @@ def build(size: int) -> dict:
                 if not past
                 else (SessionStatus.CANCELLED if i % 20 == 0 else SessionStatus.DELIVERED)
             )
-            # One session in ten is virtual (a join link, no school): the lists then ask who
-            # may see links, as they do in a state that runs workshops online.
-            virtual = i % 10 == 7
+            # One session in ten of each agreement is virtual (a join link, no school): the lists
+            # then ask who may see links, as they do in a state that runs workshops online.
+            virtual = (i // len(live_agreements)) % 10 == 7
             host_of.append(school)
             sessions.append(
                 Session(
