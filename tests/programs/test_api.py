@@ -451,6 +451,36 @@ def test_a_list_shows_each_join_link_only_on_the_sessions_whose_link_the_caller_
     assert listed == {mine.pk: None, theirs.pk: JOIN, at_school.pk: None}
 
 
+def test_both_forms_of_the_join_link_rule_give_the_same_answer(world, program):
+    """Homes and feeds ask ``with_join_link_flag`` (EXISTS in SQL); lists and details ask
+    ``join_link_session_ids`` (plain parts, with or without the facilitator ids a list has read).
+    For every person and every kind of session they must agree."""
+    other_officer = member(world.agency, Role.OFFICER)
+    sessions = [
+        _schedule(world, program, virtual=True, facilitators=[world.officer], days=10),
+        _schedule(world, program, virtual=True, facilitators=[other_officer], days=11),
+        _schedule(world, program, virtual=True, days=12),
+        _schedule(world, program, facilitators=[world.officer], days=13),  # at a school: no link
+    ]
+    booking(sessions[1], institution=world.school_a, by=world.staff_a, seats=2)
+    booking(sessions[2], institution=world.school_a, by=world.staff_a, seats=1, status=BookingStatus.WAITLISTED)
+    booking(sessions[2], institution=world.school_a, by=world.coordinator_a, seats=1)
+    booking(sessions[0], institution=world.school_a, by=world.coordinator_a, seats=1, status=BookingStatus.CANCELLED)
+    people = [world.officer, other_officer, world.staff_a, world.coordinator_a, world.agency_coordinator, world.admin]
+    pks = [s.pk for s in sessions]
+    answers = []
+    for person in people:
+        flagged = selectors.with_join_link_flag(Session.objects.filter(pk__in=pks), person)
+        in_sql = {s.pk for s in flagged if selectors.may_join(s)}
+        fresh = list(Session.objects.filter(pk__in=pks))
+        plain = selectors.join_link_session_ids(person, fresh)
+        selectors.attach_facilitator_ids(fresh)
+        from_ids = selectors.join_link_session_ids(person, fresh)
+        assert in_sql == plain == from_ids, person
+        answers.append(in_sql)
+    assert answers == [{pks[0]}, {pks[1]}, {pks[1]}, {pks[2]}, set(), set()]
+
+
 def test_the_catalog_never_carries_a_join_link(client, world, program):
     _schedule(world, program, virtual=True, facilitators=[world.officer])
     client.force_login(world.officer)
