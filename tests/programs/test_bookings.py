@@ -548,6 +548,19 @@ def test_window_calendars_answer_as_the_database_does(world, program, calendars)
         starts_on=date(2026, 3, 9),
         ends_on=date(2026, 3, 20),
     )
+    # Wholly outside the window: the window must ask the database for these days.
+    for organization, by, day in (
+        (world.school_a, world.staff_a, date(2026, 2, 27)),
+        (world.agency, world.agency_coordinator, date(2026, 3, 23)),
+    ):
+        services.add_blackout(
+            organization=organization,
+            by=by,
+            name=f"Outside {day.day}",
+            kind=BlackoutKind.HOLIDAY,
+            starts_on=day,
+            ends_on=day,
+        )
     window = services.WindowCalendars(
         organizations=[world.school_a, world.agency],
         school=world.school_a,
@@ -563,6 +576,7 @@ def test_window_calendars_answer_as_the_database_does(world, program, calendars)
                 assert window.within_terms(organization, first, last) == plain.within_terms(organization, first, last)
     assert window.blackout(world.school_a, date(2026, 3, 4), date(2026, 3, 4)).name == "State testing"
     assert window.blackout(world.school_a, date(2026, 3, 10), date(2026, 3, 10)).name == "Spring break"
+    assert window.blackout(world.agency, date(2026, 3, 23), date(2026, 3, 23)).name == "Outside 23"
     assert not window.within_terms(world.school_a, date(2026, 3, 12), date(2026, 3, 12))
     assert window.within_terms(world.school_b, date(2026, 3, 12), date(2026, 3, 12))  # no terms at all
 
