@@ -2,6 +2,8 @@
 
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -234,23 +236,39 @@ def with_join_link_flag(qs: QuerySet[Session], user) -> QuerySet[Session]:
     )
 
 
+# The order of ``session.facilitators.all()``: the people's own (accounts.models.User.Meta.ordering).
+FACILITATOR_ORDER = ("officer__full_name", "officer__email", "officer_id")
+
+
+def with_facilitator_ids(qs: QuerySet[Session]) -> QuerySet[Session]:
+    """On PostgreSQL, sessions with ``facilitator_ids`` read in their own query, as an array
+    per row; elsewhere ``qs`` as it is, and ``attach_facilitator_ids`` reads them apart. A page
+    of 25 sessions saved a round trip and 0.5 ms (bench/hotspots.py)."""
+    if connections[qs.db].vendor != "postgresql":
+        return qs
+    officers = Facilitation.objects.filter(session_id=OuterRef("pk")).order_by(*FACILITATOR_ORDER)
+    return qs.annotate(facilitator_ids=ArraySubquery(officers.values("officer_id")))
+
+
 def attach_facilitator_ids(sessions) -> None:
-    """Set ``facilitator_ids`` on each of ``sessions``: its facilitators' ids in the order of
+    """Set ``facilitator_ids`` on each of ``sessions`` that has not read them
+    (``with_facilitator_ids``): its facilitators' ids in the order of
     ``session.facilitators.all()``, read as (session, officer) pairs in one query. A list of
     sessions needs only the ids; a prefetch of whole user rows cost a page of 25 sessions more
     than a quarter of its time (bench/hotspots.py)."""
-    ids = {session.pk: [] for session in sessions}
+    ids = {session.pk: [] for session in sessions if not hasattr(session, "facilitator_ids")}
     if not ids:
         return
     pairs = (
         Facilitation.objects.filter(session_id__in=ids)
-        .order_by("officer__full_name", "officer__email", "officer_id")
+        .order_by(*FACILITATOR_ORDER)
         .values_list("session_id", "officer_id")
     )
     for session_id, officer_id in pairs:
         ids[session_id].append(officer_id)
     for session in sessions:
-        session.facilitator_ids = ids[session.pk]
+        if session.pk in ids:
+            session.facilitator_ids = ids[session.pk]
 
 
 def may_join(session: Session) -> bool:

@@ -177,8 +177,9 @@ class ProgramCreateSerializer(serializers.Serializer):
 
 
 class SessionListSerializer(serializers.ListSerializer):
-    """A page of sessions reads its facilitators' ids in one query of id pairs, and who may see
-    the join links of those that have one in another (none for a page without links)."""
+    """A page of sessions has its facilitators' ids from its own query on PostgreSQL, else reads
+    them in one query of id pairs; and who may see the join links of those that have one in
+    another (none for a page without links)."""
 
     def to_representation(self, data):
         sessions = list(data.all() if hasattr(data, "all") else data)

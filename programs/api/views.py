@@ -138,9 +138,10 @@ class BlackoutFilter(StrictFilterSet):
 
 
 def session_queryset(user):
-    """Visible sessions (whether the caller may see a join link is asked of the page's sessions
-    that have one: ``SessionListSerializer``)."""
-    return (
+    """Visible sessions with their facilitators' ids where the database reads them in the same
+    query (whether the caller may see a join link is asked of the page's sessions that have one:
+    ``SessionListSerializer``)."""
+    return selectors.with_facilitator_ids(
         access.visible(user, Session)
         .annotate(program_title=F("program__title"), school_name=F("school__name"))
         .order_by("starts_at", "pk")

@@ -717,6 +717,18 @@ def test_request_and_calendar_lists_are_bounded(client, world, program, url):
     assert many == few
 
 
+def test_on_postgresql_the_page_query_reads_the_facilitators(client, world, program, on_postgres):
+    """PostgreSQL reads each session's facilitators as an array in the page query; other
+    databases read them for the page in one query of their own."""
+    _grow_sessions(world, program, 3)
+    client.force_login(world.staff_a)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/sessions/")
+    apart = [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "programs_facilitation"')]
+    assert len(apart) == (0 if on_postgres else 1)
+    assert [row["facilitators"] for row in response.json()["results"]] == [[world.officer.pk]] * 3
+
+
 def test_a_session_list_names_the_same_facilitators_as_the_detail(client, world, program):
     """The list reads facilitator ids as (session, officer) pairs; the detail asks the session.
     Both give every facilitator once, in the same order (by name)."""
