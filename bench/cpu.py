@@ -4,11 +4,12 @@
     uv run python bench/cpu.py --size 1 "API sessions" "list floor"      # chosen targets of load.py
 
 The same server and wrk as ``load.py`` (4 sync workers, 8 connections, the busiest user of each
-role). For each target it reads the CPU time (user + system) of every gunicorn, PostgreSQL and
-Redis process from /proc before and after a wrk run, and the machine's busy time, and divides by
-the requests served: milliseconds of CPU per request, by whom. On a machine whose cores are all
-busy, throughput is the inverse of that total, so the split says which side a change must make
-cheaper. Linux only; a figure for finding what to fix, not one to report against the goals.
+role). For each target it reads the CPU time (user + system, with reaped children) of every
+gunicorn, PostgreSQL and Redis process from /proc before and after a wrk run, and the machine's
+busy time, and divides by the requests served: milliseconds of CPU per request, by whom. On a
+machine whose cores are all busy, throughput is the inverse of that total, so the split says
+which side a change must make cheaper. Linux only; a figure for finding what to fix, not one
+to report against the goals.
 """
 
 import argparse
