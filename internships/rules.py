@@ -76,7 +76,9 @@ def is_agency_side(user, agreement) -> bool:
     student's record are limited by the data-sharing terms and logged."""
     if access.is_admin(user):
         return False
-    agency_ids = {p.organization_id for p in agreement.parties.all() if p.role != PartyRole.INSTITUTION}
+    agency_ids = getattr(agreement, "_agency_ids", None)  # read with a list's postings (selectors.share_data_terms)
+    if agency_ids is None:
+        agency_ids = {p.organization_id for p in agreement.parties.all() if p.role != PartyRole.INSTITUTION}
     return bool(agency_ids & access.organization_ids(user))
 
 

@@ -5,6 +5,8 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
 from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -39,7 +41,7 @@ from internships.models import (
     StudentRecordAccess,
 )
 from partnerships.enums import AgreementStatus, DataCategory, DataDirection, PartyRole
-from partnerships.models import DataSharingTerm
+from partnerships.models import AgreementParty, DataSharingTerm
 from partnerships.selectors import agreement_ids_for, agreements_for
 
 # What of a student's record each data category covers, for agency staff.
@@ -51,6 +53,9 @@ CATEGORY_OF = {
     "statement": DataCategory.PROGRAM,
     "resume": DataCategory.PROGRAM,
 }
+
+# The directions of a data-sharing term that let its category flow from schools to agencies.
+SHARED_WITH_AGENCIES = (DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH)
 
 
 # Scopes.
@@ -205,9 +210,9 @@ def shared_categories(agreement) -> set[str]:
     cache = getattr(agreement, "_shared_categories", None)
     if cache is None:
         cache = set(
-            DataSharingTerm.objects.filter(
-                agreement=agreement, direction__in=[DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH]
-            ).values_list("category", flat=True)
+            DataSharingTerm.objects.filter(agreement=agreement, direction__in=SHARED_WITH_AGENCIES).values_list(
+                "category", flat=True
+            )
         )
         agreement._shared_categories = cache
     return cache
@@ -348,23 +353,43 @@ POSTING_OF_APPLICATION = Posting.objects.select_related("agency", "agreement").o
 )
 
 
+def with_agreement_terms(qs: QuerySet[Posting]) -> QuerySet[Posting]:
+    """On PostgreSQL, postings with what ``visible_fields`` reads of their agreement, as arrays
+    read by the postings' own query: the agency parties (``agreement_agency_ids``) and the
+    categories of student data it shares with them (``agreement_shared``); ``share_data_terms``
+    puts them on the agreement. Elsewhere ``qs`` as it is, and the parties and terms are read
+    apart. A page of 25 applications saved two queries and about 2 ms in-process."""
+    if connections[qs.db].vendor != "postgresql":
+        return qs
+    agreement = OuterRef("agreement_id")
+    parties = AgreementParty.objects.filter(agreement=agreement).exclude(role=PartyRole.INSTITUTION).order_by()
+    terms = DataSharingTerm.objects.filter(agreement=agreement, direction__in=SHARED_WITH_AGENCIES).order_by()
+    return qs.annotate(
+        agreement_agency_ids=ArraySubquery(parties.values("organization_id")),
+        agreement_shared=ArraySubquery(terms.values("category")),
+    )
+
+
 def application_list_for(user, *, posting=None, status=None, mine=False) -> QuerySet[Application]:
     """Visible applications, newest submission first, with their posting (agency, agreement and
-    parties), student and institution fetched for the page.
+    what the reader may see of its students), student and institution fetched for the page.
 
     The related rows come in their own queries rather than as joins: joined into the page query,
     PostgreSQL spent 12 ms planning six tables for every page at state size (bench/hotspots.py
     --plans), against under 1 ms for the page and each related query apart."""
+    postings = with_agreement_terms(POSTING_OF_APPLICATION)
     qs = access.visible(user, Application).prefetch_related(
-        Prefetch("posting", queryset=POSTING_OF_APPLICATION), "student", "institution"
+        Prefetch("posting", queryset=postings), "student", "institution"
     )
+    if "agreement_agency_ids" not in postings.query.annotations:
+        qs = qs.prefetch_related("posting__agreement__parties")
     if mine:
         qs = qs.filter(student=user)
     if posting:
         qs = qs.filter(posting_id=posting)
     if status:
         qs = qs.filter(status=status)
-    return qs.prefetch_related("posting__agreement__parties").order_by("-submitted_at", "-created_at", "-pk")
+    return qs.order_by("-submitted_at", "-created_at", "-pk")
 
 
 def application_detail_for(user, pk) -> Application:
@@ -550,19 +575,28 @@ def own_application(user, posting) -> Application | None:
     return Application.objects.filter(posting=posting, student=user).first()
 
 
-def share_data_terms(records) -> None:
-    """Read the data-sharing terms of every agreement behind ``records`` (applications or
-    placements) in one query and cache them on each row's agreement, so a list page asks
-    ``visible_fields`` per row without a query per row."""
+def share_data_terms(records, *, reader=None) -> None:
+    """Cache on the agreement of every one of ``records`` (applications or placements) what
+    ``visible_fields`` reads of it, so a list page asks it per row without a query per row. The
+    postings' query read it where it could (``with_agreement_terms``); the data-sharing terms of
+    the rest come in one query, which is skipped when ``reader`` is given and is agency staff of
+    none of those agreements (who then sees all of a record or none of it)."""
     agreements = {}
     for record in records:
-        agreement = record.posting.agreement
-        agreements.setdefault(agreement.pk, []).append(agreement)
+        posting = record.posting
+        agreement = posting.agreement
+        if hasattr(posting, "agreement_shared"):
+            agreement._agency_ids = set(posting.agreement_agency_ids)
+            agreement._shared_categories = set(posting.agreement_shared)
+        elif getattr(agreement, "_shared_categories", None) is None:
+            agreements.setdefault(agreement.pk, []).append(agreement)
     if not agreements:
+        return
+    if reader is not None and not any(rules.is_agency_side(reader, same[0]) for same in agreements.values()):
         return
     shared = {pk: set() for pk in agreements}
     for agreement_id, category in DataSharingTerm.objects.filter(
-        agreement_id__in=list(agreements), direction__in=[DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH]
+        agreement_id__in=list(agreements), direction__in=SHARED_WITH_AGENCIES
     ).values_list("agreement_id", "category"):
         shared[agreement_id].add(category)
     for pk, instances in agreements.items():

@@ -236,9 +236,8 @@ def read_records(user, records) -> None:
     records = [r for r in records if isinstance(r, (Application, Placement))]
     if not records:
         return
-    if any(rules.is_agency_side(user, r.posting.agreement) for r in records):
-        # visible_fields reads a placement's terms through its application: cache them there too.
-        selectors.share_data_terms([*records, *(r.application for r in records if isinstance(r, Placement))])
+    # visible_fields reads a placement's terms through its application: cache them there too.
+    selectors.share_data_terms([*records, *(r.application for r in records if isinstance(r, Placement))], reader=user)
     by_purpose = defaultdict(list)
     for record in records:
         by_purpose[selectors.access_purpose(user, record)].append(record)

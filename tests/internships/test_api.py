@@ -589,6 +589,43 @@ def test_agency_staff_see_only_the_shared_categories(client, world, submitted):
     assert _personal(body) == everything and body["resume_url"]
 
 
+def test_a_list_shows_each_row_what_its_own_agreement_shares(client, world, on_postgres):
+    """A list reads each row's agreement's agency parties and shared categories: on PostgreSQL
+    with the page's postings, elsewhere in one query each for the page. Each row shows, and the
+    record of reads logs, what its own agreement shares."""
+    sharing, silent = f.world_posting(world, title="Sharing"), f.world_posting(world, title="Silent")
+    _share(sharing.agreement, DataCategory.DIRECTORY, DataCategory.CONTACT)
+    _share(silent.agreement, DataCategory.DIRECTORY, direction=DataDirection.AGENCY_TO_SCHOOL)  # the wrong way
+    rosa = f.make_student(world.school_a, full_name="Rosa Student", email="rosa.student@example.test")
+    shared, unshared = f.application(sharing, rosa), f.application(silent, rosa)
+    client.force_login(world.agency_coordinator)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = {row["id"]: row for row in client.get("/api/v1/applications/").json()["results"]}
+    apart = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith(('SELECT "partnerships_agreementparty"', 'SELECT "partnerships_datasharingterm"'))
+    ]
+    assert len(apart) == (0 if on_postgres else 2)
+    assert rows[shared.pk]["shown_fields"] == ["email", "level", "name"]
+    assert (rows[shared.pk]["student_name"], rows[shared.pk]["student_email"]) == ("Rosa Student", rosa.email)
+    assert rows[unshared.pk]["shown_fields"] == []
+    assert (rows[unshared.pk]["student_name"], rows[unshared.pk]["student_email"]) == (None, None)
+    logged = dict(StudentRecordAccess.objects.values_list("record", "categories"))
+    assert logged == {
+        f"application #{shared.pk}": sorted([DataCategory.CONTACT, DataCategory.DIRECTORY]),
+        f"application #{unshared.pk}": [],
+    }
+
+    # The student's school reads everything and is not logged: no data-sharing terms are read.
+    client.force_login(world.coordinator_a)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = {row["id"]: row for row in client.get("/api/v1/applications/").json()["results"]}
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "partnerships_datasharingterm"')]
+    assert rows[unshared.pk]["student_name"] == "Rosa Student"
+    assert StudentRecordAccess.objects.count() == 2
+
+
 def test_the_lists_student_level_is_the_one_the_membership_gives(client, world):
     """The list reads the grade in its page query; a row must show what the student's membership
     at the application's institution says: the grade at a school, university at a college or
