@@ -104,13 +104,13 @@ def student_membership(user, posting: Posting | None = None):
 
 
 def level_of(membership) -> str:
-    return level_at(membership.organization, membership.grade_level)
+    return level_at(membership.organization.kind, membership.grade_level)
 
 
-def level_at(organization, grade_level: str) -> str:
-    """A student's level at ``organization``: university at a college or university, else the
-    grade of their membership there."""
-    if organization.kind in (OrganizationKind.COLLEGE, OrganizationKind.UNIVERSITY):
+def level_at(kind: str, grade_level: str) -> str:
+    """A student's level at an organization of ``kind``: university at a college or university,
+    else the grade of their membership there."""
+    if kind in (OrganizationKind.COLLEGE, OrganizationKind.UNIVERSITY):
         return GradeLevel.UNIVERSITY
     return grade_level
 

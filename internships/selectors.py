@@ -370,17 +370,19 @@ def with_agreement_terms(qs: QuerySet[Posting]) -> QuerySet[Posting]:
     )
 
 
-def application_list_for(user, *, posting=None, status=None, mine=False) -> QuerySet[Application]:
+def application_list_for(user, *, posting=None, status=None, mine=False, people=True) -> QuerySet[Application]:
     """Visible applications, newest submission first, with their posting (agency, agreement and
-    what the reader may see of its students), student and institution fetched for the page.
+    what the reader may see of its students) fetched for the page, and their student and
+    institution unless ``people`` is false (the API reads the few columns it shows of them in
+    the page query).
 
     The related rows come in their own queries rather than as joins: joined into the page query,
     PostgreSQL spent 12 ms planning six tables for every page at state size (bench/hotspots.py
     --plans), against under 1 ms for the page and each related query apart."""
     postings = with_agreement_terms(POSTING_OF_APPLICATION)
-    qs = access.visible(user, Application).prefetch_related(
-        Prefetch("posting", queryset=postings), "student", "institution"
-    )
+    qs = access.visible(user, Application).prefetch_related(Prefetch("posting", queryset=postings))
+    if people:
+        qs = qs.prefetch_related("student", "institution")
     if "agreement_agency_ids" not in postings.query.annotations:
         qs = qs.prefetch_related("posting__agreement__parties")
     if mine:

@@ -253,11 +253,12 @@ def _hide_personal(data: dict, shown: set[str]) -> dict:
 
 
 def student_level(application: Application) -> str | None:
-    """The student's level at the application's institution: from the grade the page query read
-    (``student_grade_level``, null without a student membership there), else from the membership."""
+    """The student's level at the application's institution: from the grade and the kind of
+    institution the page query read (``student_grade_level``, null without a student membership
+    there; ``institution_kind``), else from the membership."""
     if hasattr(application, "student_grade_level"):
         grade = application.student_grade_level
-        return None if grade is None else rules.level_at(application.institution, grade) or None
+        return None if grade is None else rules.level_at(application.institution_kind, grade) or None
     membership = (
         application.student.memberships.filter(role=Role.STUDENT, organization_id=application.institution_id)
         .select_related("organization")
@@ -280,12 +281,15 @@ class TransitionSerializer(ReadPlanModelSerializer):
 
 
 class ApplicationSerializer(ReadPlanModelSerializer):
+    """An application as the API's querysets read it: the student's and institution's names
+    (and the student's grade) are columns of its query (``api.views.APPLICATION_COLUMNS``)."""
+
     posting_title = serializers.CharField(source="posting.title", read_only=True)
     agency = serializers.IntegerField(source="posting.agency_id", read_only=True)
     agency_name = serializers.CharField(source="posting.agency.name", read_only=True)
-    institution_name = serializers.CharField(source="institution.name", read_only=True)
-    student_name = serializers.CharField(source="student.full_name", read_only=True, allow_null=True)
-    student_email = serializers.EmailField(source="student.email", read_only=True, allow_null=True)
+    institution_name = serializers.CharField(read_only=True)
+    student_name = serializers.CharField(read_only=True, allow_null=True)
+    student_email = serializers.EmailField(read_only=True, allow_null=True)
     student_level = serializers.SerializerMethodField()
     statement = serializers.CharField(read_only=True, allow_null=True)
     availability = serializers.CharField(read_only=True, allow_null=True)

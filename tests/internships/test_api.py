@@ -607,7 +607,11 @@ def test_a_list_shows_each_row_what_its_own_agreement_shares(client, world, on_p
         if q["sql"].startswith(('SELECT "partnerships_agreementparty"', 'SELECT "partnerships_datasharingterm"'))
     ]
     assert len(apart) == (0 if on_postgres else 2)
+    # The student's and the institution's names are columns of the page query, not prefetched.
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [q for q in sql if q.startswith('SELECT "accounts_organization"') or '"accounts_user"."id" IN (' in q]
     assert rows[shared.pk]["shown_fields"] == ["email", "level", "name"]
+    assert rows[shared.pk]["institution_name"] == world.school_a.name
     assert (rows[shared.pk]["student_name"], rows[shared.pk]["student_email"]) == ("Rosa Student", rosa.email)
     assert rows[unshared.pk]["shown_fields"] == []
     assert (rows[unshared.pk]["student_name"], rows[unshared.pk]["student_email"]) == (None, None)
