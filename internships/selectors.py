@@ -582,7 +582,7 @@ def share_data_terms(records, *, reader=None) -> None:
     ``visible_fields`` reads of it, so a list page asks it per row without a query per row. The
     postings' query read it where it could (``with_agreement_terms``); the data-sharing terms of
     the rest come in one query, which is skipped when ``reader`` is given and is agency staff of
-    none of those agreements (who then sees all of a record or none of it)."""
+    none of those agreements (``visible_fields`` then shows them everything and reads no terms)."""
     agreements = {}
     for record in records:
         posting = record.posting
