@@ -27,7 +27,8 @@ from internships.models import (
     Placement,
     StudentRecordAccess,
 )
-from partnerships.enums import DataCategory, DataDirection
+from internships.selectors import SHARED_WITH_AGENCIES
+from partnerships.enums import DataCategory
 from partnerships.models import Agreement, DataSharingTerm
 
 CLOSED = (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN, ApplicationStatus.DECLINED)
@@ -38,9 +39,9 @@ def _groups(category: str) -> dict[int, list[int]]:
     """Retention days -> the agreements that keep ``category`` that long."""
     days = dict.fromkeys(Agreement.objects.values_list("pk", flat=True), settings.RETENTION_DEFAULT_DAYS)
     named = defaultdict(int)
-    terms = DataSharingTerm.objects.filter(
-        category=category, direction__in=[DataDirection.SCHOOL_TO_AGENCY, DataDirection.BOTH]
-    ).values_list("agreement_id", "retention_days")
+    terms = DataSharingTerm.objects.filter(category=category, direction__in=SHARED_WITH_AGENCIES).values_list(
+        "agreement_id", "retention_days"
+    )
     for agreement_id, retention_days in terms:
         named[agreement_id] = max(named[agreement_id], retention_days)
     days.update(named)
