@@ -2,6 +2,7 @@
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from accounts import access
 from accounts.enums import Role
@@ -121,3 +122,31 @@ def test_agency_reads_of_student_records_are_logged_and_the_students_own_are_not
     assert _ids(application.student, StudentRecordAccess) == {entry.pk}
     assert _ids(world.coordinator_a, StudentRecordAccess) == {entry.pk}
     assert _ids(world.agency_coordinator, StudentRecordAccess) == set()
+
+
+def test_the_record_of_reads_writes_one_row_per_record_in_batches_as_the_model_would(world, monkeypatch):
+    """The rows are written as plain parameters (arrays on PostgreSQL, VALUES batches elsewhere):
+    every column as a model instance would have it, across more rows than one batch holds."""
+    monkeypatch.setattr(selectors, "_ACCESS_BATCH", 2)
+    posting = f.world_posting(world)
+    _share(posting.agreement, DataCategory.DIRECTORY, DataCategory.CONTACT)
+    other = f.world_posting(world)  # an agreement that shares nothing
+    records = [f.application(posting, f.make_student(world.school_a)) for _ in range(3)]
+    records.append(f.application(other, f.make_student(world.school_a)))
+    before = timezone.now()
+    assert selectors.record_student_access(world.agency_coordinator, records, purpose=AccessPurpose.REVIEW) == 4
+    written = {entry.record: entry for entry in StudentRecordAccess.objects.all()}
+    assert set(written) == {f"application #{record.pk}" for record in records}
+    for record in records:
+        entry = written[f"application #{record.pk}"]
+        shared = ["contact", "directory"] if record.posting_id == posting.pk else []
+        assert (entry.viewer_id, entry.student_id, entry.agreement_id) == (
+            world.agency_coordinator.pk,
+            record.student_id,
+            record.posting.agreement_id,
+        )
+        assert (entry.categories, entry.purpose) == (shared, AccessPurpose.REVIEW)
+        assert before <= entry.at <= timezone.now()
+    assert len({entry.at for entry in written.values()}) == 1  # one read, one moment
+    assert selectors.record_student_access(world.agency_coordinator, [], purpose=AccessPurpose.REVIEW) == 0
+    assert StudentRecordAccess.objects.count() == 4
