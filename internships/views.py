@@ -82,7 +82,7 @@ def _filters(request, form) -> tuple[dict, bool]:
 def _student_label(record, fields) -> str:
     """The student's name, or a neutral label where the agreement does not share directory data."""
     if "name" in fields:
-        return record.student.full_name
+        return record.student_name if hasattr(record, "student_name") else record.student.full_name
     number = record.application_id if isinstance(record, Placement) else record.pk
     return _("Applicant #%(n)s") % {"n": number}
 

@@ -282,7 +282,8 @@ class TransitionSerializer(ReadPlanModelSerializer):
 
 class ApplicationSerializer(ReadPlanModelSerializer):
     """An application as the API's querysets read it: the student's and institution's names
-    (and the student's grade) are columns of its query (``api.views.APPLICATION_COLUMNS``)."""
+    (``selectors.application_list_for``), the student's email and grade and the institution's
+    kind (``api.views.APPLICATION_COLUMNS``) are columns of its query."""
 
     posting_title = serializers.CharField(source="posting.title", read_only=True)
     agency = serializers.IntegerField(source="posting.agency_id", read_only=True)

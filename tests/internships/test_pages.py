@@ -386,6 +386,7 @@ def test_the_name_is_masked_for_agency_staff_without_a_directory_term(client, wo
         page = client.get(url).content.decode()
         assert "Zelda Quintero" not in page
         assert f"Applicant #{application.pk}" in page
+    assert f"<td>{world.school_a.name}</td>" in page  # the pipeline's school column
     assert StudentRecordAccess.objects.filter(student=student, viewer=world.agency_coordinator).count() == 2
     _share(posting.agreement, DataCategory.DIRECTORY)
     page = client.get(_url("application_detail", application.pk)).content.decode()
