@@ -419,12 +419,16 @@ def _postings_of_applications(using: str) -> QuerySet[Posting]:
 # The student and institution of an application, as subqueries of a list's page query.
 STUDENT_OF_APPLICATION = User.objects.filter(pk=OuterRef("student_id")).order_by()
 INSTITUTION_OF_APPLICATION = Organization.objects.filter(pk=OuterRef("institution_id")).order_by()
+APPLICATION_NAMES = {
+    "student_name": Subquery(STUDENT_OF_APPLICATION.values("full_name")[:1]),
+    "institution_name": Subquery(INSTITUTION_OF_APPLICATION.values("name")[:1]),
+}
 
 
 def application_list_for(user, *, posting=None, status=None, mine=False) -> QuerySet[Application]:
     """Visible applications, newest submission first, with their posting (agency, agreement and
     what the reader may see of its students) fetched for the page, and the names of their student
-    and institution (``student_name``, ``institution_name``) read by the page query.
+    and institution read by the page query (``APPLICATION_NAMES``).
 
     The posting comes in its own query rather than as a join: joined into the page query,
     PostgreSQL spent 12 ms planning six tables for every page at state size (bench/hotspots.py
@@ -437,10 +441,7 @@ def application_list_for(user, *, posting=None, status=None, mine=False) -> Quer
     qs = (
         access.visible(user, Application)
         .prefetch_related(Prefetch("posting", queryset=postings))
-        .annotate(
-            student_name=Subquery(STUDENT_OF_APPLICATION.values("full_name")[:1]),
-            institution_name=Subquery(INSTITUTION_OF_APPLICATION.values("name")[:1]),
-        )
+        .annotate(**APPLICATION_NAMES)
     )
     if "agreement_agency_ids" not in postings.query.annotations:
         qs = qs.prefetch_related("posting__agreement__parties")

