@@ -254,7 +254,7 @@ def record_student_access(user, records, *, purpose: str) -> int:
 _ACCESS_BATCH = 100
 
 
-def _write_accesses(user, rows: list[tuple], *, purpose: str, using: str = "default") -> None:
+def _write_accesses(user, rows: list[tuple], *, purpose: str, using: str = DEFAULT_DB_ALIAS) -> None:
     """INSERT ``rows`` (student id, agreement id, label, categories) as read by ``user`` now.
 
     The rows go as plain parameters, not model instances: for a page of 25 applications
