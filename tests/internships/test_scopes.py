@@ -2,6 +2,7 @@
 
 import pytest
 from django.apps import apps
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts import access
@@ -122,6 +123,20 @@ def test_agency_reads_of_student_records_are_logged_and_the_students_own_are_not
     assert _ids(application.student, StudentRecordAccess) == {entry.pk}
     assert _ids(world.coordinator_a, StudentRecordAccess) == {entry.pk}
     assert _ids(world.agency_coordinator, StudentRecordAccess) == set()
+
+
+def test_the_people_and_agreement_of_a_read_on_record_cannot_be_deleted(world):
+    """The record of reads keeps its viewer, student and agreement through the ORM (the table has
+    no foreign-key constraints in the database, so writing it locks no one's row)."""
+    posting = f.world_posting(world)
+    application = f.application(posting, f.make_student(world.school_a))
+    selectors.record_student_access(world.agency_coordinator, [application], purpose=AccessPurpose.REVIEW)
+    entry = StudentRecordAccess.objects.get()
+    for protected in (application.student, world.agency_coordinator, posting.agreement):
+        with pytest.raises(ProtectedError) as raised:
+            protected.delete()
+        assert entry in raised.value.protected_objects
+    assert StudentRecordAccess.objects.filter(pk=entry.pk, student=application.student).exists()
 
 
 def test_the_record_of_reads_writes_one_row_per_record_in_batches_as_the_model_would(world, monkeypatch):
