@@ -181,6 +181,9 @@ if CACHES["default"]["BACKEND"] in ("django_redis.cache.RedisCache", "django.cor
 TABLE_CACHE_SECONDS = env.int("TABLE_CACHE_SECONDS", default=600)
 if TABLE_CACHE_SECONDS < 0:
     raise ImproperlyConfigured("TABLE_CACHE_SECONDS must be 0 (off) or a number of seconds.")
+# Logs that every read of students' records writes to (a row per record an agency reads): their
+# writes renew no generation, and a figure that reads them is never kept.
+TABLE_CACHE_UNTRACKED = ("internships_studentrecordaccess",)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -12,6 +12,11 @@ as they were before the commit is not kept as current. Any other statement that 
 (DDL, say) renews every generation. The writes are seen by an execute wrapper on every connection,
 so no service has to remember to invalidate anything.
 
+Tables named in TABLE_CACHE_UNTRACKED (the record of reads, which agency staff write a row of for
+every student record they open) are left out: their writes renew nothing, which saves every such
+read a round trip to the cache, and a figure that reads one of them is computed every time, never
+kept.
+
 What it cannot see: a write by another client of the database (psql, a restore), and a generation
 that could not be written because the cache was unreachable. Entries therefore also expire after
 TABLE_CACHE_SECONDS (10 minutes by default; 0 turns the cache off), and a process that failed to
@@ -133,9 +138,15 @@ def _track(execute, sql, params, many, context):
         for recorder in recorders:
             recorder |= reads
     written = written_tables(sql)
-    if written:
-        _written(context["connection"], (EVERYTHING,) if written == EVERYTHING else tuple(written))
+    if written == EVERYTHING:
+        _written(context["connection"], (EVERYTHING,))
+    elif written and (tracked := tuple(table for table in written if table not in _untracked())):
+        _written(context["connection"], tracked)
     return result
+
+
+def _untracked() -> frozenset[str]:
+    return frozenset(settings.TABLE_CACHE_UNTRACKED)
 
 
 def _written(connection, tables: tuple[str, ...]) -> None:
@@ -285,6 +296,8 @@ def _computed(figure: Figure, snapshot: dict[str, str]):
     tables = sorted(reads & _all_tables())
     if any(table not in snapshot for table in tables):
         return value, None  # a generation went missing meanwhile: keep nothing rather than guess
+    if reads & _untracked():
+        return value, None  # its writes renew nothing: it cannot be kept
     until = figure.fresh_until(value) if figure.fresh_until else None
     generations = tuple(snapshot[table] for table in [*tables, EVERYTHING])
     return value, (tuple(tables), generations, until.timestamp() if until else None, time.time(), value)

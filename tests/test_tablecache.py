@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -15,9 +16,15 @@ from django.utils import timezone
 from accounts.enums import Role
 from accounts.models import Membership, Organization
 from config import tablecache
+from internships import selectors
+from internships.enums import AccessPurpose
+from internships.models import StudentRecordAccess
 from tests.factories import AgencyFactory, SchoolFactory, member
+from tests.internships.factories import application as application_of
+from tests.internships.factories import make_student, world_posting
 
 ORGS = Organization._meta.db_table
+ACCESSES = StudentRecordAccess._meta.db_table
 MEMBERSHIPS = Membership._meta.db_table
 
 
@@ -110,6 +117,28 @@ def test_a_write_to_another_table_keeps_the_figure(organizations):
     member(organizations[0], Role.STAFF)  # a user and a membership: no organization written
     figure()
     assert figure.runs == 1
+
+
+def test_the_record_of_reads_renews_nothing_and_a_figure_reading_it_is_never_kept(world):
+    """Every list of students' records that agency staff open writes the record of reads: those
+    writes renew no generation (no round trip to the cache), and so a figure that reads the
+    record of reads is computed every time."""
+    assert ACCESSES in settings.TABLE_CACHE_UNTRACKED
+    posting = world_posting(world)
+    application = application_of(posting, make_student(world.school_a))
+    database = tablecache._database(connection)
+    before = tablecache._snapshot(database)
+    runs = []
+
+    def count_reads():
+        runs.append(1)
+        return StudentRecordAccess.objects.count()
+
+    assert tablecache.cached(("test", "reads"), count_reads) == 0
+    assert selectors.record_student_access(world.agency_coordinator, [application], purpose=AccessPurpose.REVIEW)
+    assert tablecache._snapshot(database) == before
+    assert tablecache.cached(("test", "reads"), count_reads) == 1
+    assert len(runs) == 2
 
 
 def test_a_statement_of_unknown_effect_invalidates_everything(organizations):
