@@ -93,12 +93,13 @@ class SurveyBlock:
 
 
 @dataclass
-class Report:
+class Figures:
+    """The report's own figures: the activity and the KPIs against their targets."""
+
     agreement: Agreement
     start: date
     end: date
     kpis: list[Kpi]
-    surveys: list[SurveyBlock]
     activity: dict
 
     @property
@@ -107,6 +108,11 @@ class Report:
         for kpi in self.kpis:
             counts[kpi.progress.status] += 1
         return counts
+
+
+@dataclass
+class Report(Figures):
+    surveys: list[SurveyBlock] = field(default_factory=list)
 
 
 def targets_in(user, agreement: Agreement, start: date, end: date):
@@ -125,7 +131,8 @@ def trend_of(target: Target) -> list[tuple]:
     return [(s.month, s.actual, s.status) for s in target.snapshots.all()]
 
 
-def build(agreement: Agreement, *, user, start: date, end: date, today: date | None = None) -> Report:
+def build_figures(agreement: Agreement, *, user, start: date, end: date, today: date | None = None) -> Figures:
+    """The activity and the KPIs, each with its trend chart."""
     targets = list(targets_in(user, agreement, start, end))
     kpis = []
     found, activity = metrics.progress_and_activity(
@@ -139,6 +146,11 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
             "value": charts.number(target.target_value),
         }
         kpis.append(Kpi(progress, trend, charts.line_chart(trend, title=title, target=target.target_value)))
+    return Figures(agreement, start, end, kpis, activity)
+
+
+def build_surveys(agreement: Agreement, *, user, start: date, end: date) -> list[SurveyBlock]:
+    """The results of the surveys opened in the period, one block per questionnaire."""
     surveys = list(
         access.visible(user, Survey)
         .filter(agreement=agreement, opened_at__date__gte=start, opened_at__date__lte=end)
@@ -153,28 +165,46 @@ def build(agreement: Agreement, *, user, start: date, end: date, today: date | N
     groups = list(by_template.values())
     for group, aggregate in zip(groups, results.aggregate_results_many(groups, user=user), strict=True):
         blocks.append(SurveyBlock(group[0].template, len(group), aggregate, question_charts(aggregate["questions"])))
-    return Report(agreement, start, end, kpis, blocks, activity)
+    return blocks
+
+
+def build(agreement: Agreement, *, user, start: date, end: date, today: date | None = None) -> Report:
+    figures = build_figures(agreement, user=user, start=start, end=end, today=today)
+    surveys = build_surveys(agreement, user=user, start=start, end=end)
+    return Report(agreement, start, end, figures.kpis, figures.activity, surveys)
 
 
 def sections(agreement: Agreement, *, user, start: date, end: date) -> SafeString:
-    """The report's activity, KPIs and survey results as the page shows them. The default period
-    is kept in the table cache (``config.tablecache``) until a table it reads is written, or the
-    day or the reader's memberships change: a report is opened again and again between the
-    changes it reports. Another period is computed each time, so that asking for period after
-    period fills nothing."""
+    """The report's activity, KPIs and survey results as the page shows them.
 
-    def render():
-        built = build(agreement, user=user, start=start, end=end)
-        return render_to_string("evaluations/partials/report_sections.html", {"report": built})
+    For the default period each of its two parts is kept in the table cache
+    (``config.tablecache``) until a table it reads is written, or the day or the reader's
+    memberships change: a report is opened again and again between the changes it reports. The
+    parts are kept apart because they read different tables: a booking or an hour logged renews
+    the figures (about half of the report's cost), not the survey results, which read only the
+    surveys and their answers. Another period is computed each time, so that asking for period
+    after period fills nothing."""
+
+    def figures():
+        built = build_figures(agreement, user=user, start=start, end=end)
+        return render_to_string("evaluations/partials/report_figures.html", {"report": built})
+
+    def surveys():
+        blocks = build_surveys(agreement, user=user, start=start, end=end)
+        return render_to_string("evaluations/partials/report_surveys.html", {"blocks": blocks})
 
     if (start, end) != default_period(agreement, timezone.localdate()):
-        return render()
-    return tablecache.cached(
-        ("report", agreement.pk, start.isoformat(), end.isoformat(), *access.viewer_key(user)),
-        render,
-        # The agreement and its parties come in already read.
-        reads=(Agreement._meta.db_table, AgreementParty._meta.db_table),
+        return SafeString(figures() + surveys())
+    key = (agreement.pk, start.isoformat(), end.isoformat(), *access.viewer_key(user))
+    # The agreement and its parties come in already read.
+    reads = (Agreement._meta.db_table, AgreementParty._meta.db_table)
+    parts = tablecache.cached_many(
+        [
+            tablecache.Figure(("report figures", *key), figures, reads=reads),
+            tablecache.Figure(("report surveys", *key), surveys, reads=reads),
+        ]
     )
+    return SafeString("".join(parts))
 
 
 ACTIVITY_LABELS = {

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from programs import services
-from programs.models import Program
+from programs.models import Booking, Program
 from tests.evaluations import factories as ef
 from tests.evaluations import matrix as em
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement
@@ -122,6 +122,24 @@ def test_a_report_is_kept_until_a_response_arrives(client, world):
     ef.respond(survey, institution=world.school_a, likert=4)
     _count, page = _get(client, world.staff_a, url)
     assert "2 responses of" in page
+
+
+def test_a_booking_renews_the_reports_figures_and_keeps_its_survey_results(client, world):
+    """The two parts of a report are kept apart: a booking changes what the figures read, and
+    the survey results, which read none of its tables, are not computed again."""
+    target = em.once(world, em.target)
+    survey = em.once(world, em.staff_survey)
+    ef.respond(survey, institution=world.school_a, likert=5)
+    url = reverse("evaluations:report", args=[target.agreement_id])
+    _get(client, world.staff_a, url)
+    Booking.objects.filter(pk=em.booking(world).pk).update(attended_count=417)
+    client.force_login(world.staff_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert "<dt>Students reached</dt><dd>417</dd>" in page
+    assert "1 responses of" in page or "1 response of" in page
+    survey_tables = ("evaluations_answer", "evaluations_response", "evaluations_surveyinvitation")
+    assert not [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in survey_tables)]
 
 
 def test_a_report_for_another_period_is_computed_and_not_kept(client, world):
