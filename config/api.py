@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
 from rest_framework import exceptions, status
@@ -15,6 +16,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import DomainError
+from config import compiled
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
     def paginate_queryset(self, queryset, request, view=None):
-        counted = view.counted(queryset) if hasattr(view, "counted") else None
+        counted = view.counted(queryset) if hasattr(view, "counted") and isinstance(queryset, QuerySet) else None
         self.django_paginator_class = functools.partial(CountingPaginator, counted=counted)
         return super().paginate_queryset(queryset, request, view)
 
@@ -82,6 +84,20 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"].update({"minimum": 1})
         return parameters
+
+
+# The query parameters of a list that filter nothing.
+PAGING = frozenset({"page", "page_size"})
+
+
+def kept_rows(view) -> compiled.KeptRows | None:
+    """For a list asked for without filters, its rows read with SQL kept per shape of reader
+    (``view.kept_list``, ``config.compiled``); None otherwise, and the list is read the ordinary
+    way."""
+    kept = getattr(view, "kept_list", None)
+    if kept is None or view.action != "list" or not PAGING.issuperset(view.request.query_params):
+        return None
+    return kept.for_reader(view.request.user)
 
 
 def exception_handler(exc, context):

@@ -184,6 +184,9 @@ if TABLE_CACHE_SECONDS < 0:
 # Logs that every read of students' records writes to (a row per record an agency reads): their
 # writes renew no generation, and a figure that reads them is never kept.
 TABLE_CACHE_UNTRACKED = ("internships_studentrecordaccess",)
+# The API lists keep their SQL per shape of reader (config/compiled.py). With this on, every list
+# read that way also builds the reader's own query and fails if the two differ (on in the tests).
+COMPILED_QUERIES_CHECK = env.bool("COMPILED_QUERIES_CHECK", default=False)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -28,6 +28,9 @@ from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Every API list read with kept SQL is compared with the reader's own query (config/compiled.py).
+COMPILED_QUERIES_CHECK = True
+
 # Without a Redis URL, rate limits and caches live in this process only.
 if not os.environ.get("CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

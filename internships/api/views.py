@@ -25,7 +25,8 @@ from rest_framework.response import Response
 from accounts import access
 from accounts.enums import Role
 from accounts.models import Membership
-from config.api import error_responses
+from config import compiled
+from config.api import error_responses, kept_rows
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
 from config.parsers import JSONParser
 from internships import rules, selectors, services
@@ -264,10 +265,18 @@ class _InternshipsViewSet(viewsets.GenericViewSet):
     parser_classes = JSON_ONLY
     model = None
 
+    # A list read with SQL kept per shape of reader when it is asked for without filters.
+    kept_list: compiled.Scoped | None = None
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
+        if (rows := kept_rows(self)) is not None:
+            return rows
         return self.scoped(self.request.user)
+
+    def filter_queryset(self, queryset):
+        return queryset if isinstance(queryset, compiled.KeptRows) else super().filter_queryset(queryset)
 
     def scoped(self, user):
         raise NotImplementedError
@@ -379,6 +388,7 @@ class ApplicationViewSet(
 
     model = Application
     filterset_class = ApplicationFilter
+    kept_list = compiled.Scoped(application_queryset)
     parser_classes = [JSONParser, MultiPartParser]
 
     def scoped(self, user):

@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import access
-from config.api import error_responses
+from config import compiled
+from config.api import error_responses, kept_rows
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
 from config.parsers import JSONParser
 from programs import rules, selectors, services
@@ -184,10 +185,18 @@ class _ProgramsViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     model = None
 
+    # A list read with SQL kept per shape of reader when it is asked for without filters.
+    kept_list: compiled.Scoped | None = None
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
+        if (rows := kept_rows(self)) is not None:
+            return rows
         return self.scoped(self.request.user)
+
+    def filter_queryset(self, queryset):
+        return queryset if isinstance(queryset, compiled.KeptRows) else super().filter_queryset(queryset)
 
     def scoped(self, user):
         raise NotImplementedError
@@ -249,6 +258,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     model = Session
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
+    kept_list = compiled.Scoped(session_queryset, counted=lambda user: access.visible(user, Session))
 
     def scoped(self, user):
         return session_queryset(user)
@@ -315,6 +325,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     model = Booking
     serializer_class = s.BookingSerializer
     filterset_class = BookingFilter
+    kept_list = compiled.Scoped(booking_queryset, counted=lambda user: access.visible(user, Booking))
 
     def scoped(self, user):
         return booking_queryset(user)
