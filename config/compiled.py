@@ -9,8 +9,8 @@ and puts the real values where the markers were:
 - ``ByIds(build)``: a query that is the same for everyone but for a list of ids (the postings of
   a page of applications), made once per number of ids.
 - ``Scoped(rows)``: a reader's list (``rows(user)``: their scope, annotations and order), made
-  once per *shape of reader*: whether they are an admin, their birth date, and each active
-  membership's role and organization kind in order, with which memberships share an
+  once per *shape of reader*: whether they are active and an admin, their birth date, and each
+  active membership's role and organization kind in order, with which memberships share an
   organization; the day, time zone and language as well. It is built for a stand-in reader of
   that shape whose own id and organizations' ids are markers.
 
@@ -143,7 +143,9 @@ def _made_shape(user) -> tuple[tuple, dict[int, int], object]:
     memberships = access.active_memberships(user)
     values = {_MARKER_BASE: user.pk}
     marker_of: dict[int, int] = {}
-    stand_in = User(pk=_MARKER_BASE, is_superuser=user.is_superuser, is_active=True, birth_date=user.birth_date)
+    stand_in = User(
+        pk=_MARKER_BASE, is_superuser=user.is_superuser, is_active=user.is_active, birth_date=user.birth_date
+    )
     kept = []
     for membership in memberships:
         org = membership.organization
@@ -154,6 +156,7 @@ def _made_shape(user) -> tuple[tuple, dict[int, int], object]:
         kept.append(Membership(user=stand_in, organization=organization, role=membership.role, is_active=True))
     stand_in._active_memberships = kept
     shape = (
+        user.is_active,
         user.is_superuser,
         user.birth_date,
         tuple(
