@@ -95,10 +95,11 @@ class ByIds[M]:
 
     def _make(self, using: str, n: int) -> tuple:
         markers = [_MARKER_BASE - i for i in range(n)]
-        queryset = self.build(markers).using(using)
-        compiler = queryset.query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
-        places = [i for i, value in enumerate(params) if isinstance(value, int) and value <= _MARKER_BASE]
+        with _no_queries(using):
+            queryset = self.build(markers).using(using)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+        places = [i for i, value in enumerate(params) if _is_marker(value)]
         if sorted(params[i] for i in places) != sorted(markers):
             raise ValueError("The ids of a compiled query must each appear once among its parameters.")
         order = [_MARKER_BASE - params[i] for i in places]  # which id goes in each place
