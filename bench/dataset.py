@@ -648,6 +648,7 @@ def build(size: int) -> dict:
                 institution_pk = next(m for m in others if student in students_of[m.organization_id]).organization_id
                 application = Application(
                     posting=posting,
+                    agency_id=posting.agency_id,
                     student=student,
                     institution_id=institution_pk,
                     statement="I want to serve my community.",

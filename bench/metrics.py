@@ -147,6 +147,7 @@ def build(n: int, tag: str):
         (
             Application(
                 posting=posting,
+                agency_id=posting.agency_id,
                 student=st,
                 institution=schools[0],
                 statement="-",

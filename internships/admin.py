@@ -70,6 +70,10 @@ class PostingAdmin(admin.ModelAdmin):
     # Opening and closing go through publish_posting/close_posting (active agreement, places left).
     readonly_fields = ["status", "closed_reason", "created_by", "created_at", "updated_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A posting's agency is fixed once it is made: its applications carry it (Application.agency).
+        return [*self.readonly_fields, "agency"] if obj is not None else self.readonly_fields
+
 
 # Applications and their pipeline.
 
@@ -93,13 +97,14 @@ class OfferInline(ReadOnlyInline):
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["student", "posting", "institution", "status", "submitted_at", "created_at"]
-    list_filter = ["status", "rejection_reason", "posting__agency"]
+    list_filter = ["status", "rejection_reason", "agency"]
     search_fields = ["student__email", "student__full_name", "posting__title", "institution__name"]
     date_hierarchy = "created_at"
     list_select_related = ["student", "posting__agency", "institution"]
     # The résumé file is opened through the application page (access checked, read logged).
     fields = [
         "posting",
+        "agency",
         "student",
         "institution",
         "status",
@@ -113,6 +118,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "posting",
+        "agency",
         "student",
         "institution",
         "status",

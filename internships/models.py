@@ -70,6 +70,8 @@ class Posting(TimestampedModel):
         ordering = ["apply_by", "title", "pk"]
         indexes = [models.Index(fields=["status", "apply_by"], name="internships_posting_open")]
         constraints = [
+            # What an application's (posting, agency) refers to on PostgreSQL (Application.agency).
+            models.UniqueConstraint(fields=["id", "agency"], name="internships_posting_agency_key"),
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="internships_posting_dates"),
             models.CheckConstraint(condition=Q(apply_by__lte=F("start_date")), name="internships_posting_apply_by"),
             models.CheckConstraint(condition=Q(slots__gte=1), name="internships_posting_slots"),
@@ -99,6 +101,15 @@ class Application(TimestampedModel):
     """A student's application to one posting; its status moves only through services."""
 
     posting = models.ForeignKey(Posting, on_delete=models.PROTECT, related_name="applications")
+    # The posting's agency, kept on the application so an agency's pipeline is read in submission
+    # order from one index (``internships_agency_pipeline``) rather than by collecting every
+    # application of each of its postings and sorting them: 1.3 ms against 0.07 ms for a page of
+    # the busiest agency at state size, and 1.9 ms against 0.4 ms for its count (EXPLAIN ANALYZE;
+    # docs/architecture.md). Set from the posting when the student applies and never changed: a
+    # posting's agency is fixed once it is made, and on PostgreSQL a foreign key on (posting,
+    # agency) to the posting's (id, agency) refuses an application whose agency is not its
+    # posting's, and a posting's change of agency while it has applications (migration 0005).
+    agency = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", editable=False)
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
     institution = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", help_text=_("The student's school or university.")
@@ -113,7 +124,21 @@ class Application(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        indexes = [models.Index(fields=["posting", "status"], name="internships_application_stage")]
+        indexes = [
+            models.Index(fields=["posting", "status"], name="internships_application_stage"),
+            # The pipelines coordinators read (selectors.application_list_for): an agency's and a
+            # school's submitted applications, newest submission first.
+            models.Index(
+                fields=["agency", "-submitted_at", "-created_at", "-id"],
+                condition=~Q(status=ApplicationStatus.DRAFT),
+                name="internships_agency_pipeline",
+            ),
+            models.Index(
+                fields=["institution", "-submitted_at", "-created_at", "-id"],
+                condition=~Q(status=ApplicationStatus.DRAFT),
+                name="internships_school_pipeline",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["posting", "student"], name="internships_application_once_per_student"),
             models.CheckConstraint(

@@ -101,7 +101,8 @@ def applications_for(user) -> QuerySet[Application]:
     # A coordinator sees a student's draft only once it is submitted; it is still the student's.
     submitted = ~Q(status=ApplicationStatus.DRAFT)
     if agencies:
-        conditions.append(Q(posting_id__in=Posting.objects.filter(agency_id__in=agencies).values("pk")) & submitted)
+        # The application's agency is its posting's (Application.agency).
+        conditions.append(Q(agency_id__in=agencies) & submitted)
     if institutions:
         conditions.append(Q(institution_id__in=institutions) & submitted)
     visible = conditions[0]

@@ -384,6 +384,7 @@ def apply(
     membership = rules.student_membership(student, posting)
     application = Application(
         posting=posting,
+        agency_id=posting.agency_id,
         student=student,
         institution_id=membership.organization_id,
         statement=statement,

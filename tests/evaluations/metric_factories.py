@@ -153,6 +153,7 @@ def posting(world, agreement, **fields):
 def application(posting, school, *, submitted_at=None, status=ApplicationStatus.SUBMITTED) -> Application:
     return Application.objects.create(
         posting=posting,
+        agency=posting.agency,
         student=UserFactory(),
         institution=school,
         statement="I want to serve.",

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import GradeLevel, Role
@@ -21,7 +22,15 @@ from internships.enums import (
     PlacementStatus,
     PostingStatus,
 )
-from internships.models import Application, ApplicationTransition, CheckIn, GuardianConsent, Offer, Placement
+from internships.models import (
+    Application,
+    ApplicationTransition,
+    CheckIn,
+    GuardianConsent,
+    Offer,
+    Placement,
+    Posting,
+)
 from notifications.models import OutboundMessage
 from partnerships.enums import AgreementStatus
 from partnerships.services import AgreementNotActive
@@ -151,8 +160,49 @@ def test_the_database_refuses_a_second_application_too(world):
     first = f.application(posting, f.make_student(world.school_a))
     with pytest.raises(IntegrityError), transaction.atomic():
         Application.objects.create(
-            posting=posting, student=first.student, institution=world.school_a, statement="x", availability="y"
+            posting=posting,
+            agency=posting.agency,
+            student=first.student,
+            institution=world.school_a,
+            statement="x",
+            availability="y",
         )
+
+
+def test_an_application_carries_its_postings_agency_which_stays_fixed(world, client):
+    """The agency's pipeline is read by the application's own agency (Application.agency): it is
+    the posting's, and the admin cannot move a posting to another agency."""
+    posting = f.world_posting(world)
+    application = f.application(posting, f.make_student(world.school_a))
+    assert application.agency_id == posting.agency_id == world.agency.pk
+    client.force_login(world.admin)
+    change = client.get(reverse("admin:internships_posting_change", args=[posting.pk]))
+    assert change.status_code == 200
+    assert "agency" not in change.context["adminform"].form.fields
+    assert world.agency.name in change.content.decode()
+    assert "agency" in client.get(reverse("admin:internships_posting_add")).context["adminform"].form.fields
+
+
+@pytest.mark.postgres
+def test_the_database_holds_an_applications_agency_to_its_postings(world):
+    posting = f.world_posting(world)
+    first = f.application(posting, f.make_student(world.school_a))
+    other = AgencyFactory()
+    with pytest.raises(IntegrityError, match="agency_of_posting"), transaction.atomic():
+        Application.objects.create(
+            posting=posting,
+            agency=other,
+            student=f.make_student(world.school_a),
+            institution=world.school_a,
+            statement="x",
+            availability="y",
+        )
+    with pytest.raises(IntegrityError, match="agency_of_posting"), transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(agency=other)
+    with pytest.raises(IntegrityError, match="agency_of_posting"), transaction.atomic():
+        Application.objects.filter(pk=first.pk).update(agency=other)
+    first.refresh_from_db()
+    assert (first.agency_id, Posting.objects.get(pk=posting.pk).agency_id) == (world.agency.pk, world.agency.pk)
 
 
 def test_minimum_age_is_computed_on_the_start_date(world):
