@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.formats import date_format, number_format
-from django.utils.html import format_html, format_html_join, json_script
+from django.utils.html import conditional_escape, format_html, format_html_join, json_script
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -51,18 +51,12 @@ def _month(day: date) -> str:
 
 
 def _table(headers: Iterable[str], rows: Iterable[Iterable], *, css: str = "") -> SafeString:
-    head = format_html_join("", '<th scope="col">{}</th>', ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html(
-        '<table class="chart-table{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
-        f" {css}" if css else "",
-        head,
-        body,
-    )
+    # Built by joining escaped cells, not with format_html per cell: a report draws some forty of
+    # these tables and a cell through format_html costs ten times as much (bench: evaluations).
+    head = "".join(f'<th scope="col">{conditional_escape(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{conditional_escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    css = f" {conditional_escape(css)}" if css else ""
+    return mark_safe(f'<table class="chart-table{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
 def _figure(kind: str, data: dict, *, caption: SafeString | str, table: SafeString, css: str, **attrs) -> SafeString:
@@ -96,21 +90,26 @@ def bar_chart(bars, *, title: str, unit: str | None = None) -> SafeString:
 # Trends: a sparkline for a list, a line chart with the target for the report.
 
 
-def _points(series) -> list[tuple[date, Decimal | None, str]]:
+def _points(series) -> list[tuple[str, Decimal | None, str]]:
+    """(month label, actual, status) for each item of a series; each month is formatted once,
+    for the chart's labels and the table's rows alike."""
     points = []
     for item in series:
         month, actual, *rest = item
-        points.append((month, actual, rest[0] if rest else ""))
+        points.append((_month(month), actual, rest[0] if rest else ""))
     return points
 
 
 def _status_label(status: str) -> str:
-    return TargetStatus(status).label if status in TargetStatus.values else status
+    try:
+        return TargetStatus(status).label
+    except ValueError:
+        return status
 
 
 def _trend(points, *, target=None) -> dict:
     data = {
-        "labels": [_month(m) for m, _a, _s in points],
+        "labels": [m for m, _a, _s in points],
         "datasets": [{"label": _("Actual"), "data": [_plain(a) for _m, a, _s in points]}],
     }
     if target is not None:
@@ -121,7 +120,7 @@ def _trend(points, *, target=None) -> dict:
 def _trend_table(points, *, css: str = "") -> SafeString:
     return _table(
         [_("Month"), _("Actual"), _("Status")],
-        ((_month(m), number(a), _status_label(s)) for m, a, s in points),
+        ((m, number(a), _status_label(s)) for m, a, s in points),
         css=css,
     )
 
