@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.enums import Role
 from partnerships.enums import AgreementStatus
-from partnerships.models import AgreementParty
+from partnerships.models import Agreement, AgreementParty
 from partnerships.selectors import agreement_ids_for, agreements_for
 from programs.enums import BlackoutKind, BookingStatus, RequestStatus, SessionStatus
 from programs.models import (
@@ -385,16 +385,17 @@ def school_days(institution, first: date, last: date) -> set[date]:
 # Homes: each read is bounded (a count, a grouped aggregate or a fixed number of rows).
 
 
-def coordinated_agreements(user):
-    """Agreements with a party the user coordinates (every agreement for an admin)."""
-    qs = agreements_for(user)
+def coordinated_agreement_ids(user) -> QuerySet:
+    """The ids of the agreements with a party the user coordinates (every agreement for an
+    admin), as a subquery of the parties. A coordinator's organizations are among those
+    ``agreements_for`` reads, so this is a part of it; scoping by it alone, not by both wrapped in
+    the agreements table, leaves the planner one subquery instead of three (planning the home's
+    upcoming sessions took 7 ms, more than running them)."""
     if access.is_admin(user):
-        return qs
-    return qs.filter(
-        pk__in=AgreementParty.objects.filter(
-            organization_id__in=access.organization_ids(user, role=Role.COORDINATOR)
-        ).values("agreement_id")
-    )
+        return Agreement.objects.values("pk")
+    return AgreementParty.objects.filter(
+        organization_id__in=access.organization_ids(user, role=Role.COORDINATOR)
+    ).values("agreement_id")
 
 
 def open_request_count(user) -> int:
@@ -406,7 +407,7 @@ def upcoming_sessions_of_agreements(user, *, limit: int) -> list[Session]:
     """The next scheduled sessions of the agreements the user coordinates."""
     return list(
         session_list_for(user)
-        .filter(program__agreement__in=coordinated_agreements(user))
+        .filter(program__agreement_id__in=coordinated_agreement_ids(user))
         .select_related("program__agreement")[:limit]
     )
 
@@ -416,7 +417,7 @@ def delivery_by_month(user, *, since: date) -> dict[date, dict]:
     and students reached (attendance of confirmed bookings), for the agreements the user coordinates."""
     start = timezone.make_aware(datetime.combine(since, time.min))
     sessions = Session.objects.filter(
-        program__agreement__in=coordinated_agreements(user),
+        program__agreement_id__in=coordinated_agreement_ids(user),
         status=SessionStatus.DELIVERED,
         starts_at__gte=start,
     )

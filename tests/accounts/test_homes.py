@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import home
+from accounts.enums import Role
 from evaluations.enums import Direction
 from evaluations.models import Metric, Target
 from internships.enums import ApplicationStatus
@@ -19,6 +20,7 @@ from internships.models import HoursEntry
 from programs.enums import BookingStatus, LocationKind, SessionStatus
 from programs.models import Facilitation, SessionRequest
 from tests.evaluations.factories import invitation, survey
+from tests.factories import AgencyFactory, MembershipFactory
 from tests.internships.factories import active_placement, application, make_student, started
 from tests.internships.factories import posting as make_posting
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking
@@ -160,6 +162,25 @@ def test_coordinator_of_school_b_sees_nothing_of_school_a(client, world, setting
     assert "Online safety basics" not in body
     assert ">0</span> session requests waiting" in body
     assert reverse("evaluations:agreement_home", args=[_agreement.pk]) not in body
+
+
+def test_coordinator_home_shows_only_the_agreements_they_coordinate(client, world, setting):
+    """A coordinator who is also staff of another school sees that school's agreements elsewhere,
+    but the coordinator's delivery charts and upcoming sessions are of the agreements they
+    coordinate only."""
+    _agreement, program, posting = setting
+    _coordinator_rows(world, program, posting, 1)
+    MembershipFactory(user=world.agency_coordinator, organization=world.school_b, role=Role.STAFF)
+    other = ProgramFactory(agreement=active_agreement(AgencyFactory(), world.school_b), title="Bike patrol open day")
+    SessionFactory(program=other, starts_at=timezone.now() + timedelta(days=1))
+    delivered = SessionFactory(program=other, starts_at=_mid_last_month(), status=SessionStatus.DELIVERED)
+    made = booking(delivered, institution=world.school_b, by=world.staff_b, seats=10)
+    made.attended_count = 7
+    made.save(update_fields=["attended_count"])
+    _count, body = _home(client, world.agency_coordinator)
+    assert "Online safety basics" in body
+    assert "Bike patrol open day" not in body
+    assert "<td>9</td>" in body and "<td>16</td>" not in body  # students reached: theirs, not 9 + 7
 
 
 def _staff_rows(world, program, n):
