@@ -251,9 +251,15 @@ def cached[T](
     return cached_many([Figure(key, compute, fresh_until, reads)], using=using)[0]
 
 
-def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS) -> list:
-    """``cached`` for several figures at once, in two reads of the cache when all are there."""
-    if not _enabled():
+def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS, parts_only: bool = False) -> list:
+    """``cached`` for several figures at once, in two reads of the cache when all are there.
+
+    With ``parts_only`` the figures are kept only as parts of a figure being computed for the
+    cache (a report's figures read through the metric sources): when that figure is computed
+    again after a write, the parts whose tables were not written come from the cache. Outside
+    such a computation (a report for a period chosen by hand) they are computed every time, so
+    that asking for period after period fills nothing."""
+    if not _enabled() or (parts_only and not _recorders()):
         return [figure.compute() for figure in figures]
     database = _database(connections[using])
     names = [entry_key(database, figure.key) for figure in figures]

@@ -7,8 +7,9 @@ time zone, both ends included. Metrics that aggregate the same rows share one qu
 ``tests/evaluations/test_metrics.py`` holds the count equal for 10 and 1,000 sessions.
 """
 
+import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,6 +17,7 @@ from django.db.models import Avg, Count, DecimalField, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config import tablecache
 from evaluations.enums import Computation, Direction, MeasurementStatus, TargetStatus, Unit
 from evaluations.models import Answer, Measurement, Metric, Snapshot, SurveyInvitation, Target
 from internships.enums import CheckInStatus, HoursStatus, PlacementStatus
@@ -252,14 +254,32 @@ COMPUTATIONS = {
 
 
 def _computed(requests: list[tuple[set, _Scope]]) -> list[dict[str, Decimal | None]]:
-    """The values of built-in computations for each (codes, scope), one query per source read."""
+    """The values of built-in computations for each (codes, scope), one query per source read.
+
+    Read for a figure the table cache keeps (a report's figures, a home's KPI cards), each
+    source's figures are kept too (``config.tablecache``, ``parts_only``) until a table the
+    source reads is written: a booking renews the bookings' figures, not the hours' or the
+    surveys', so the report computed again after it runs one source query instead of all of
+    them. A scope names its agreement, program, period and day, which is everything a source's
+    figures depend on besides the rows."""
     by_source = defaultdict(list)
     for index, (codes, _scope) in enumerate(requests):
         for source in {COMPUTATIONS[code][0] for code in codes}:
             by_source[source].append(index)
+    sources = list(by_source.items())
+    found_by_source = tablecache.cached_many(
+        [
+            tablecache.Figure(
+                ("metric source", source.__name__, *(astuple(requests[i][1]) for i in indexes)),
+                functools.partial(source, [requests[i][1] for i in indexes]),
+            )
+            for source, indexes in sources
+        ],
+        parts_only=True,
+    )
     figures = {}
-    for source, indexes in by_source.items():
-        for index, found in zip(indexes, source([requests[i][1] for i in indexes]), strict=True):
+    for (source, indexes), found_list in zip(sources, found_by_source, strict=True):
+        for index, found in zip(indexes, found_list, strict=True):
             figures[(source, index)] = found
     values = []
     for index, (codes, _scope) in enumerate(requests):

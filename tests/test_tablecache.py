@@ -193,6 +193,40 @@ def test_an_enclosing_figure_depends_on_what_a_cached_inner_one_read(organizatio
     assert len(outer_runs) == 2
 
 
+def test_parts_are_kept_only_within_a_figure_being_kept(organizations):
+    """A part (``parts_only``) is computed every time on its own, and kept while an enclosing
+    figure is computed: computed again after a write, that figure reads its unwritten parts from
+    the cache and recomputes only the parts whose tables were written."""
+    runs = {"organizations": 0, "memberships": 0}
+
+    def part(name, model):
+        def compute():
+            runs[name] += 1
+            return model.objects.count()
+
+        return tablecache.Figure(("test", "part", name), compute)
+
+    def parts():
+        return tablecache.cached_many(
+            [part("organizations", Organization), part("memberships", Membership)], parts_only=True
+        )
+
+    assert parts() == [2, 0] and parts() == [2, 0]
+    assert runs == {"organizations": 2, "memberships": 2}  # on their own: never kept
+
+    def outer():
+        return sum(parts())
+
+    assert tablecache.cached(("test", "outer of parts"), outer) == 2
+    assert runs == {"organizations": 3, "memberships": 3}
+    member(organizations[0], Role.STAFF)  # writes memberships, not organizations
+    assert tablecache.cached(("test", "outer of parts"), outer) == 3
+    assert runs == {"organizations": 3, "memberships": 4}
+    SchoolFactory()
+    assert tablecache.cached(("test", "outer of parts"), outer) == 4
+    assert runs == {"organizations": 4, "memberships": 4}
+
+
 def test_an_evicted_generation_costs_a_recomputation_not_a_stale_figure(organizations):
     figure = Counter()
     figure()

@@ -142,6 +142,24 @@ def test_a_booking_renews_the_reports_figures_and_keeps_its_survey_results(clien
     assert not [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in survey_tables)]
 
 
+def test_a_booking_recomputes_only_the_metric_sources_that_read_its_tables(client, world):
+    """The report's figures are computed again after a booking, but of their sources only those
+    that read the bookings run again: the placements' and hours' figures come from the cache."""
+    target = em.once(world, em.target)
+    url = reverse("evaluations:report", args=[target.agreement_id])
+    _count, page = _get(client, world.staff_a, url)
+    assert "<dt>Intern hours approved</dt>" in page
+    Booking.objects.filter(pk=em.booking(world).pk).update(attended_count=418)
+    client.force_login(world.staff_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert "<dt>Students reached</dt><dd>418</dd>" in page
+    assert "<dt>Intern hours approved</dt>" in page
+    ran = [q["sql"] for q in queries.captured_queries]
+    assert any('"programs_booking"' in sql for sql in ran)
+    assert not [sql for sql in ran if "internships_" in sql]
+
+
 def test_a_report_for_another_period_is_computed_and_not_kept(client, world):
     target = em.once(world, em.target)
     start, end = em.period()
