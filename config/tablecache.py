@@ -290,6 +290,12 @@ def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS, parts_o
     return [found[i] for i in range(len(figures))]
 
 
+def part[T](key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """One figure kept only as a part of a figure being kept (``cached_many(parts_only=True)``):
+    a home panel's count that reads other tables than the rest of the panel's figures."""
+    return cached_many([Figure(key, compute)], parts_only=True)[0]
+
+
 def _computed(figure: Figure, snapshot: dict[str, str]):
     """The figure's value, and the entry that keeps it (None if it cannot be kept)."""
     reads: set[str] = set(figure.reads)

@@ -4,8 +4,9 @@ for school staff."""
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import home
+from accounts import access, home
 from accounts.enums import Role
+from config import tablecache
 from evaluations import metrics, selectors
 
 # KPI cards on the home: the targets ending soonest; the agreement's page has them all.
@@ -31,7 +32,12 @@ def _coordinator(user):
         "all_url": home.link("evaluations:index"),
     }
     months = home.last_months(today)
-    means = selectors.satisfaction_by_month(user, since=months[0])
+    # Kept apart from the cards (config.tablecache.part): the trend reads only the surveys, so a
+    # booking, which renews the cards' figures, does not recompute it.
+    means = tablecache.part(
+        ("home satisfaction", months[0].isoformat(), *access.viewer_key(user)),
+        lambda: selectors.satisfaction_by_month(user, since=months[0]),
+    )
     trend = {
         "id": "home-satisfaction",
         "title": _("Satisfaction"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access, home
 from accounts.enums import Role
+from config import tablecache
 from programs import selectors
 from programs.enums import BookingStatus, RequestStatus
 
@@ -24,9 +25,11 @@ def panels(user, roles):
 
 
 def _coordinator(user):
+    # Kept apart from the charts (config.tablecache.part): it reads the requests, not the
+    # bookings and sessions that a booking renews.
     waiting = home.item(
         _("session requests waiting for a decision"),
-        selectors.open_request_count(user),
+        tablecache.part(("home open requests", *access.viewer_key(user)), lambda: selectors.open_request_count(user)),
         home.link("programs:request_list", status=RequestStatus.OPEN),
     )
     attention = {"id": "home-workshops-attention", "title": _("Workshops needing attention"), "items": [waiting]}

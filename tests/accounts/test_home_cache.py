@@ -17,7 +17,7 @@ from programs import services
 from programs.models import Booking, Program
 from tests.evaluations import factories as ef
 from tests.evaluations import matrix as em
-from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement
+from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,23 @@ def test_a_request_from_a_school_shows_on_the_coordinators_home_at_once(client, 
     _request(world, program, "Class 2")  # through the service, as the school's page does
     _count, page = _get(client, world.agency_coordinator)
     assert ">2</span> session requests waiting" in page
+
+
+def test_a_booking_recomputes_the_home_without_its_request_count_and_satisfaction_trend(client, world, program):
+    """A booking renews the sessions and bookings the home's charts read; the count of requests
+    and the satisfaction trend read neither, and come from the cache while the rest is computed
+    again."""
+    session = SessionFactory(program=program)
+    _request(world, program, "Class 1")
+    _count, page = _get(client, world.agency_coordinator)
+    booking(session, institution=world.school_a, by=world.staff_a, seats=4)
+    client.force_login(world.agency_coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).content.decode()
+    ran = [q["sql"] for q in queries.captured_queries]
+    assert any('"programs_booking"' in sql for sql in ran)  # the charts were computed again
+    assert not [sql for sql in ran if "programs_sessionrequest" in sql or "evaluations_answer" in sql]
+    assert ">1</span> session requests waiting" in page and 'data-source="chart-satisfaction"' in page
 
 
 def test_an_upcoming_session_leaves_the_home_when_it_starts(client, world, program):
