@@ -12,6 +12,15 @@ as they were before the commit is not kept as current. Any other statement that 
 (DDL, say) renews every generation. The writes are seen by an execute wrapper on every connection,
 so no service has to remember to invalidate anything.
 
+A write can say which agreement's rows it touches (``rows_of``: a booking, an hour logged), and a
+figure which agreements' rows it reads (``Figure.within``: a report, a coordinator's charts). Such
+a write renews the table's generation and that agreement's generation of it; any other write of
+the table renews its generation and the one that stands for "rows of any agreement". A figure
+within some agreements checks those and no other agreement's: at state size a booking or an hour
+is written somewhere every minute or so, and about one in a thousand of them is in the agreements
+a coordinator reads. Only the tables in SCOPES can be written so, and a write that does not say
+which rows it touches counts for every agreement.
+
 Tables named in TABLE_CACHE_UNTRACKED (the record of reads, which agency staff write a row of for
 every student record they open) are left out: their writes renew nothing, which saves every such
 read a round trip to the cache, and a figure that reads one of them is computed every time, never
@@ -33,7 +42,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import blake2b
@@ -51,6 +61,12 @@ logger = logging.getLogger(__name__)
 EVERYTHING = "*"
 # How long a process leaves the cache alone after failing to reach it.
 BACKOFF_SECONDS = 30
+
+# The tables whose writes can say, with ``rows_of``, which rows of a scope they touch, by scope.
+SCOPES = {
+    "agreement": frozenset({"programs_session", "programs_booking", "internships_hoursentry"}),
+}
+_SCOPE_OF = {table: scope for scope, tables in SCOPES.items() for table in tables}
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 _TRUNCATE = re.compile(r"^\s*TRUNCATE\b", re.I)
@@ -105,6 +121,12 @@ def _recorders() -> list[set[str]]:
     return _local.recorders
 
 
+def _declared() -> list[tuple[str, int, frozenset[str]]]:
+    if not hasattr(_local, "declared"):
+        _local.declared = []
+    return _local.declared
+
+
 def _stores() -> int:
     return getattr(_local, "stores", 0)
 
@@ -123,8 +145,68 @@ def _database(connection) -> str:
     return str(connection.settings_dict["NAME"])
 
 
-def _generation_key(database: str, table: str) -> str:
-    return f"tablecache:gen:{database}:{table}"
+def _generation_key(database: str, name: str) -> str:
+    return f"tablecache:gen:{database}:{name}"
+
+
+# A generation is named by its table, or by its table and the rows it stands for: the rows of one
+# agreement ("programs_booking|agreement=7") or of any ("programs_booking|unscoped").
+
+
+def _scoped_name(table: str, scope: str, pk: int) -> str:
+    return f"{table}|{scope}={pk}"
+
+
+def _unscoped_name(table: str) -> str:
+    return f"{table}|unscoped"
+
+
+def _table_of(name: str) -> str:
+    return name.partition("|")[0]
+
+
+@contextmanager
+def rows_of(scope: str, pk: int, *models) -> Iterator[None]:
+    """Within this block, writes of the tables of ``models`` touch only rows of ``scope`` ``pk``
+    (the sessions and bookings of one agreement): they renew that agreement's generation of the
+    tables, not the one figures within other agreements check. Writes of other tables count as
+    usual. Say it only where the rows written are known to be that agreement's, as under the lock
+    of one session: a wrong scope would leave another agreement's figures stale."""
+    tables = frozenset(model._meta.db_table for model in models)
+    if not tables or not tables <= SCOPES.get(scope, frozenset()):
+        raise ValueError(f"Writes of {sorted(tables)} cannot be scoped by {scope!r}; see SCOPES.")
+    declared = _declared()
+    declared.append((scope, pk, tables))
+    try:
+        yield
+    finally:
+        declared.pop()
+
+
+def _written_names(tables: Iterable[str]) -> list[str]:
+    """The generations a write of ``tables`` renews: each table's own, and for a table that can
+    be scoped, the generation of the rows the enclosing ``rows_of`` names or else of any rows."""
+    scoped = {table: _scoped_name(table, scope, pk) for scope, pk, tables_ in _declared() for table in tables_}
+    names = []
+    for table in tables:
+        names.append(table)
+        if table in _SCOPE_OF:
+            names.append(scoped.get(table) or _unscoped_name(table))
+    return names
+
+
+def _read_names(tables: Iterable[str], within: tuple[str, frozenset[int]] | None) -> list[str]:
+    """The generations a figure that read ``tables`` checks: each table's own, except for a
+    figure ``within`` some rows of a scope, which checks, for each table of that scope, the
+    generations of those rows and of writes that did not say which rows they touch."""
+    names = []
+    for table in tables:
+        if within is not None and _SCOPE_OF.get(table) == within[0]:
+            names.append(_unscoped_name(table))
+            names += [_scoped_name(table, within[0], pk) for pk in sorted(within[1])]
+        else:
+            names.append(table)
+    return names
 
 
 # Writes.
@@ -140,8 +222,8 @@ def _track(execute, sql, params, many, context):
     written = written_tables(sql)
     if written == EVERYTHING:
         _written(context["connection"], (EVERYTHING,))
-    elif written and (tracked := tuple(table for table in written if table not in _untracked())):
-        _written(context["connection"], tracked)
+    elif written and (tracked := [table for table in written if table not in _untracked()]):
+        _written(context["connection"], tuple(_written_names(tracked)))
     return result
 
 
@@ -149,20 +231,20 @@ def _untracked() -> frozenset[str]:
     return frozenset(settings.TABLE_CACHE_UNTRACKED)
 
 
-def _written(connection, tables: tuple[str, ...]) -> None:
+def _written(connection, names: tuple[str, ...]) -> None:
     if not _enabled():
         return
     if not connection.in_atomic_block:
-        _renew(connection, tables)  # autocommit: the write is already committed
+        _renew(connection, names)  # autocommit: the write is already committed
         return
     # Renew now, so that a figure read back in this transaction is computed afresh, and again at
     # commit, for figures computed by others from the rows before it. Only the first write of a
-    # table (or the first since this thread stored an entry) needs renewing now.
+    # generation (or the first since this thread stored an entry) needs renewing now.
     pending = connection.__dict__.setdefault("_tablecache_pending", {})
     stores = _stores()
-    now = [table for table in tables if pending.get(table) != stores]
-    for table in tables:
-        pending[table] = stores
+    now = [name for name in names if pending.get(name) != stores]
+    for name in names:
+        pending[name] = stores
     if now:
         _renew(connection, now)
     connection.on_commit(functools.partial(_committed, connection), robust=True)
@@ -174,13 +256,13 @@ def _committed(connection) -> None:
         _renew(connection, tuple(pending))
 
 
-def _renew(connection, tables: Iterable[str]) -> None:
+def _renew(connection, names: Iterable[str]) -> None:
     if not _enabled():
         return
     token = secrets.token_hex(8)
     database = _database(connection)
     try:
-        cache.set_many({_generation_key(database, table): token for table in tables}, timeout=None)
+        cache.set_many({_generation_key(database, name): token for name in names}, timeout=None)
     except Exception as error:  # an unreachable cache must not fail the write
         _failed("renewing a table's generation", error)
 
@@ -200,19 +282,20 @@ def install() -> None:
 # Reads.
 
 
-def _generations(database: str, tables: Iterable[str]) -> dict[str, str]:
-    keys = {_generation_key(database, table): table for table in tables}
+def _generations(database: str, names: Iterable[str]) -> dict[str, str]:
+    keys = {_generation_key(database, name): name for name in names}
     return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
 
 
-def _snapshot(database: str) -> dict[str, str]:
-    """The generation of every table now; a table never written yet is given one, so that no
-    entry ever records a missing generation (which a later eviction could seem to match)."""
-    tables = [*_all_tables(), EVERYTHING]
-    found = _generations(database, tables)
-    missing = [table for table in tables if table not in found]
-    for table in missing:
-        cache.add(_generation_key(database, table), secrets.token_hex(8), timeout=None)
+def _snapshot(database: str, scoped: Iterable[str] = ()) -> dict[str, str]:
+    """The generation of every table now, and of the ``scoped`` names; one never written yet is
+    given one, so that no entry ever records a missing generation (which a later eviction could
+    seem to match)."""
+    names = [*_all_tables(), EVERYTHING, *scoped]
+    found = _generations(database, names)
+    missing = [name for name in names if name not in found]
+    for name in missing:
+        cache.add(_generation_key(database, name), secrets.token_hex(8), timeout=None)
     if missing:
         found.update(_generations(database, missing))
     return found
@@ -232,6 +315,10 @@ class Figure[T]:
     fresh_until: Callable[[T], datetime | None] | None = None
     # Tables the value depends on through rows read before computing it (an object passed in).
     reads: tuple[str, ...] = ()
+    # The only rows of the tables of a scope the value reads, as ("agreement", {agreement ids}):
+    # it is kept through writes of other agreements' rows. Every query it runs on those tables
+    # must be limited to these rows.
+    within: tuple[str, frozenset[int]] | None = None
 
 
 def cached[T](
@@ -267,13 +354,19 @@ def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS, parts_o
         entries = cache.get_many(names)
         values = _still_valid(entries, database)
         missing = [i for i, name in enumerate(names) if name not in values]
-        snapshot = _snapshot(database) if missing else {}
+        scoped = {
+            name
+            for i in missing
+            if figures[i].within is not None
+            for name in _read_names(SCOPES[figures[i].within[0]], figures[i].within)
+        }
+        snapshot = _snapshot(database, scoped) if missing else {}
     except Exception as error:  # figures are computed without the cache then
         _failed("reading", error)
         return [figure.compute() for figure in figures]
     found = {i: values[name] for i, name in enumerate(names) if name in values}
     recorders = _recorders()
-    for tables in (entries[name][0] for name in values):
+    for tables in ({_table_of(read) for read in entries[name][0]} for name in values):
         for recorder in recorders:
             recorder.update(tables)  # an enclosing computation depends on what this one read
     stored = {}
@@ -290,10 +383,17 @@ def cached_many(figures: list[Figure], *, using: str = DEFAULT_DB_ALIAS, parts_o
     return [found[i] for i in range(len(figures))]
 
 
-def part[T](key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+def part[T](
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    *,
+    fresh_until: Callable[[T], datetime | None] | None = None,
+    within: tuple[str, frozenset[int]] | None = None,
+) -> T:
     """One figure kept only as a part of a figure being kept (``cached_many(parts_only=True)``):
-    a home panel's count that reads other tables than the rest of the panel's figures."""
-    return cached_many([Figure(key, compute)], parts_only=True)[0]
+    a home panel's count that reads other tables than the rest of the panel's figures, or its
+    charts, which read only the rows of the agreements the person coordinates (``within``)."""
+    return cached_many([Figure(key, compute, fresh_until, within=within)], parts_only=True)[0]
 
 
 def _computed(figure: Figure, snapshot: dict[str, str]):
@@ -305,18 +405,18 @@ def _computed(figure: Figure, snapshot: dict[str, str]):
         value = figure.compute()
     finally:
         recorders.pop()
-    tables = sorted(reads & _all_tables())
-    if any(table not in snapshot for table in tables):
+    names = _read_names(sorted(reads & _all_tables()), figure.within)
+    if any(name not in snapshot for name in names):
         return value, None  # a generation went missing meanwhile: keep nothing rather than guess
     if reads & _untracked():
         return value, None  # its writes renew nothing: it cannot be kept
     until = figure.fresh_until(value) if figure.fresh_until else None
-    generations = tuple(snapshot[table] for table in [*tables, EVERYTHING])
-    return value, (tuple(tables), generations, until.timestamp() if until else None, time.time(), value)
+    generations = tuple(snapshot[name] for name in [*names, EVERYTHING])
+    return value, (tuple(names), generations, until.timestamp() if until else None, time.time(), value)
 
 
 def _still_valid(entries: dict, database: str) -> dict:
-    """Of ``entries`` (name: entry), the values still current: no table they read written since,
+    """Of ``entries`` (name: entry), the values still current: no generation they read renewed since,
     their moment not come, and stored after this process last failed to reach the cache."""
     now = timezone.now().timestamp()
     candidates = {

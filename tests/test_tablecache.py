@@ -19,6 +19,7 @@ from config import tablecache
 from internships import selectors
 from internships.enums import AccessPurpose
 from internships.models import StudentRecordAccess
+from programs.models import Session
 from tests.factories import AgencyFactory, SchoolFactory, member
 from tests.internships.factories import application as application_of
 from tests.internships.factories import make_student, world_posting
@@ -113,7 +114,7 @@ def test_every_kind_of_write_invalidates(organizations, write):
 def test_a_write_to_another_table_keeps_the_figure(organizations):
     figure = Counter()
     figure()
-    Membership.objects.filter(pk__in=[]).update(role=Role.STAFF)  # writes no row, still a write of that table
+    Membership.objects.filter(role="no such role").update(role=Role.STAFF)  # writes no row, still a write of that table
     member(organizations[0], Role.STAFF)  # a user and a membership: no organization written
     figure()
     assert figure.runs == 1
@@ -321,3 +322,104 @@ def test_a_figure_computed_before_another_connection_commits_is_not_kept_as_curr
     thread.join(10)
     assert figure() == 2
     assert figure.runs == 2
+
+
+class SessionCounter(Counter):
+    """A figure that counts sessions, reading only the rows of ``within`` if given."""
+
+    def __init__(self, key, within=None):
+        super().__init__(key)
+        self.within = within
+
+    def __call__(self):
+        return tablecache.cached_many([tablecache.Figure(self.key, self.compute, within=self.within)])[0]
+
+    def compute(self):
+        self.runs += 1
+        return Session.objects.count()
+
+
+def _touch_sessions():
+    """A write of the sessions table that changes no row (still a write of the table)."""
+    Session.objects.filter(venue="No such venue").update(capacity_seats=1)
+
+
+def test_a_write_of_one_agreements_rows_keeps_the_figures_within_other_agreements(db):
+    one = SessionCounter(("test", "within one"), ("agreement", frozenset({1})))
+    others = SessionCounter(("test", "within two and three"), ("agreement", frozenset({2, 3})))
+    every = SessionCounter(("test", "every agreement"))
+    figures = (one, others, every)
+    for figure in figures:
+        figure()
+    with tablecache.rows_of("agreement", 1, Session):
+        _touch_sessions()
+    for figure in figures:
+        figure()
+    assert (one.runs, others.runs, every.runs) == (2, 1, 2)
+
+    with tablecache.rows_of("agreement", 3, Session):
+        _touch_sessions()
+    for figure in figures:
+        figure()
+    assert (one.runs, others.runs, every.runs) == (2, 2, 3)
+
+    _touch_sessions()  # a write that does not say whose rows it touches counts for every agreement
+    for figure in figures:
+        figure()
+    assert (one.runs, others.runs, every.runs) == (3, 3, 4)
+
+
+def test_rows_of_scopes_only_the_tables_it_names(organizations):
+    """A figure within an agreement that reads another table is computed again after any write of
+    that table, inside ``rows_of`` or not; and only tables of the scope can be named."""
+    runs = []
+
+    def compute():
+        runs.append(1)
+        return Organization.objects.count() + Session.objects.count()
+
+    def figure():
+        return tablecache.cached_many(
+            [tablecache.Figure(("test", "orgs and sessions"), compute, within=("agreement", frozenset({2})))]
+        )[0]
+
+    figure()
+    with tablecache.rows_of("agreement", 1, Session):
+        Organization.objects.filter(pk=organizations[0].pk).update(name="Renamed")
+    figure()
+    assert len(runs) == 2
+    with pytest.raises(ValueError, match="cannot be scoped"), tablecache.rows_of("agreement", 1, Organization):
+        pass
+    with pytest.raises(ValueError, match="cannot be scoped"), tablecache.rows_of("district", 1, Session):
+        pass
+
+
+def test_a_figure_reading_a_part_within_an_agreement_is_computed_again_and_the_part_kept(db):
+    """The home's charts: a part within the coordinator's agreements, in a figure that reads
+    other tables too. Another agreement's booking computes the figure again, not its part."""
+    part = SessionCounter(("test", "part within one"), ("agreement", frozenset({1})))
+    outer_runs = []
+
+    def outer():
+        outer_runs.append(1)
+        return tablecache.cached_many([tablecache.Figure(part.key, part.compute, within=part.within)], parts_only=True)
+
+    tablecache.cached(("test", "outer of a scoped part"), outer)
+    with tablecache.rows_of("agreement", 2, Session):
+        _touch_sessions()
+    tablecache.cached(("test", "outer of a scoped part"), outer)
+    assert len(outer_runs) == 2 and part.runs == 1
+
+
+def test_in_a_transaction_an_agreements_generation_is_renewed_at_once_and_at_commit(
+    db, django_capture_on_commit_callbacks
+):
+    database = str(connection.settings_dict["NAME"])
+    key = tablecache._generation_key(database, "programs_session|agreement=1")
+    seen = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with tablecache.rows_of("agreement", 1, Session):
+            _touch_sessions()
+        seen.append(cache.get(key))
+        assert seen[0] is not None
+    assert cache.get(key) not in (None, seen[0])
