@@ -261,7 +261,8 @@ def _computed(requests: list[tuple[set, _Scope]]) -> list[dict[str, Decimal | No
     source reads is written: a booking renews the bookings' figures, not the hours' or the
     surveys', so the report computed again after it runs one source query instead of all of
     them. A scope names its agreement, program, period and day, which is everything a source's
-    figures depend on besides the rows."""
+    figures depend on besides the rows. Every source reads only its scopes' agreements' rows, so
+    a booking or an hour of another agreement keeps them (``Figure.within``)."""
     by_source = defaultdict(list)
     for index, (codes, _scope) in enumerate(requests):
         for source in {COMPUTATIONS[code][0] for code in codes}:
@@ -272,6 +273,7 @@ def _computed(requests: list[tuple[set, _Scope]]) -> list[dict[str, Decimal | No
             tablecache.Figure(
                 ("metric source", source.__name__, *(astuple(requests[i][1]) for i in indexes)),
                 functools.partial(source, [requests[i][1] for i in indexes]),
+                within=("agreement", frozenset(requests[i][1].agreement_id for i in indexes)),
             )
             for source, indexes in sources
         ],

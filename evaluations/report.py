@@ -200,7 +200,11 @@ def sections(agreement: Agreement, *, user, start: date, end: date) -> SafeStrin
     reads = (Agreement._meta.db_table, AgreementParty._meta.db_table)
     parts = tablecache.cached_many(
         [
-            tablecache.Figure(("report figures", *key), figures, reads=reads),
+            # Its sessions, bookings and hours are the agreement's own: kept through other
+            # agreements' bookings and hours.
+            tablecache.Figure(
+                ("report figures", *key), figures, reads=reads, within=("agreement", frozenset({agreement.pk}))
+            ),
             tablecache.Figure(("report surveys", *key), surveys, reads=reads),
         ]
     )

@@ -23,6 +23,7 @@ from accounts.enums import GradeLevel, Role
 from accounts.errors import ConflictError, DomainError
 from accounts.models import Organization, User
 from accounts.services import hash_token, record_audit
+from config import tablecache
 from internships import ics, rules, selectors
 from internships.enums import (
     APPLICATION_TRANSITIONS,
@@ -1346,6 +1347,12 @@ def _check_hours(placement: Placement, day: date, hours, *, exclude=None) -> Dec
     return hours
 
 
+def _rows_of(placement: Placement):
+    """A block whose writes of hours touch only this placement's, so only its agreement's figures
+    are computed again (``config.tablecache``)."""
+    return tablecache.rows_of("agreement", placement.posting.agreement_id, HoursEntry)
+
+
 def log_hours(*, placement: Placement, by: User, day: date, hours, activity: str) -> tuple[HoursEntry, list[str]]:
     """The student logs hours: only on an active placement, not in the future, within its dates,
     at most 24 per day in total. Returns the entry and any young-worker warnings."""
@@ -1360,7 +1367,8 @@ def log_hours(*, placement: Placement, by: User, day: date, hours, activity: str
         )
         amount = _check_hours(placement, day, hours)
         warnings = _young_worker_warnings(placement, day, amount)
-        entry = HoursEntry.objects.create(placement=placement, day=day, hours=amount, activity=activity.strip())
+        with _rows_of(placement):
+            entry = HoursEntry.objects.create(placement=placement, day=day, hours=amount, activity=activity.strip())
     return entry, warnings
 
 
@@ -1379,7 +1387,8 @@ def correct_hours(*, entry: HoursEntry, by: User, day: date, hours, activity: st
         amount = _check_hours(entry.placement, day, hours, exclude=entry)
         entry.day, entry.hours, entry.activity = day, amount, activity.strip()
         entry.status = HoursStatus.SUBMITTED
-        entry.save(update_fields=["day", "hours", "activity", "status", "updated_at"])
+        with _rows_of(entry.placement):
+            entry.save(update_fields=["day", "hours", "activity", "status", "updated_at"])
     return entry
 
 
@@ -1405,7 +1414,8 @@ def approve_hours(*, entry: HoursEntry, by: User) -> HoursEntry:
         entry = _reviewable_entry(entry, by)
         entry.status = HoursStatus.APPROVED
         entry.reviewed_by, entry.reviewed_at = by, timezone.now()
-        entry.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+        with _rows_of(entry.placement):
+            entry.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
     return entry
 
 
@@ -1416,7 +1426,8 @@ def return_hours(*, entry: HoursEntry, by: User, comment: str) -> HoursEntry:
         entry = _reviewable_entry(entry, by)
         entry.status = HoursStatus.RETURNED
         entry.reviewed_by, entry.reviewed_at, entry.comment = by, timezone.now(), comment.strip()
-        entry.save(update_fields=["status", "reviewed_by", "reviewed_at", "comment", "updated_at"])
+        with _rows_of(entry.placement):
+            entry.save(update_fields=["status", "reviewed_by", "reviewed_at", "comment", "updated_at"])
         notify(
             to=entry.placement.student.email,
             user=entry.placement.student,

@@ -34,7 +34,14 @@ def _coordinator(user):
     )
     attention = {"id": "home-workshops-attention", "title": _("Workshops needing attention"), "items": [waiting]}
     months = home.last_months(timezone.localdate())
-    figures = selectors.delivery_by_month(user, since=months[0])
+    # The charts and the upcoming sessions read only the sessions and bookings of the agreements
+    # the person coordinates: parts kept through the bookings of every other agreement.
+    within = selectors.coordinated_agreements_within(user)
+    figures = tablecache.part(
+        ("home delivery", months[0].isoformat(), *access.viewer_key(user)),
+        lambda: selectors.delivery_by_month(user, since=months[0]),
+        within=within,
+    )
     labels = [formats.date_format(month, "YEAR_MONTH_FORMAT") for month in months]
     rows = [figures.get(month, {}) for month in months]
     fill = [round(100 * row["confirmed"] / row["capacity"], 1) if row.get("capacity") else None for row in rows]
@@ -63,7 +70,12 @@ def _coordinator(user):
         "more_url": home.link("evaluations:index"),
         "more_label": _("Reports per agreement"),
     }
-    sessions = selectors.upcoming_sessions_of_agreements(user, limit=home.ROWS)
+    sessions = tablecache.part(
+        ("home upcoming sessions", *access.viewer_key(user)),
+        lambda: selectors.upcoming_sessions_of_agreements(user, limit=home.ROWS),
+        fresh_until=_first_start,
+        within=within,
+    )
     upcoming = {
         "id": "home-upcoming-sessions",
         "title": _("Upcoming sessions"),

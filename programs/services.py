@@ -20,6 +20,7 @@ from accounts.enums import Role
 from accounts.errors import ConflictError, DomainError
 from accounts.models import Organization, User
 from accounts.services import record_audit
+from config import tablecache
 from notifications import services as notifications
 from notifications.services import notify
 from partnerships.enums import PartyRole
@@ -89,6 +90,12 @@ def _lock_session(session_id: int) -> Session:
     if getattr(settings, "PROGRAMS_BOOKING_LOCK", True):
         qs = qs.select_for_update(of=("self",))
     return qs.get(pk=session_id)
+
+
+def _rows_of(session: Session):
+    """A block whose writes of sessions and bookings touch only this session's row and its
+    bookings, so only its agreement's figures are computed again (``config.tablecache``)."""
+    return tablecache.rows_of("agreement", session.program.agreement_id, Booking, Session)
 
 
 def _set_status(obj, to: str, allowed, choices, noun: str, **fields) -> None:
@@ -681,17 +688,18 @@ def book_session(
         )
     with transaction.atomic():
         locked = _lock_session(session.pk)
-        return _place(
-            session=locked,
-            institution=institution,
-            by=by,
-            group_name=group_name,
-            seats=seats,
-            grade=grade,
-            notes=notes,
-            now=timezone.now(),
-            enforce_cutoff=True,
-        )
+        with _rows_of(locked):
+            return _place(
+                session=locked,
+                institution=institution,
+                by=by,
+                group_name=group_name,
+                seats=seats,
+                grade=grade,
+                notes=notes,
+                now=timezone.now(),
+                enforce_cutoff=True,
+            )
 
 
 def _promote_waitlist(session: Session) -> list[Booking]:
@@ -724,28 +732,29 @@ def cancel_booking(*, booking: Booking, by: User, reason: str = "") -> Booking:
     _ensure(rules.can_cancel_booking(by, booking), _("You cannot cancel this booking."))
     with transaction.atomic():
         session = _lock_session(booking.session_id)
-        booking = Booking.objects.select_for_update().select_related("booked_by", "institution").get(pk=booking.pk)
-        if booking.status == BookingStatus.CANCELLED:
-            raise ConflictError(_("This booking is already cancelled."))
-        was_confirmed = booking.status == BookingStatus.CONFIRMED
-        _set_booking_status(booking, BookingStatus.CANCELLED, cancelled_at=timezone.now())
-        record_audit(
-            actor=by, action="booking.cancelled", target=booking, organization=booking.institution, reason=reason
-        )
-        notify(
-            to=booking.booked_by.email,
-            user=booking.booked_by,
-            template="programs/email/booking_cancelled",
-            context={**_session_context(session), "group_name": booking.group_name, "reason": reason},
-            dedupe_key=f"booking:{booking.pk}:cancelled",
-            ics=ics.session_calendar(session, method="CANCEL") if was_confirmed else "",
-            ics_method="CANCEL" if was_confirmed else "",
-        )
-        if was_confirmed and session.status == SessionStatus.SCHEDULED:
-            _promote_waitlist(session)
-        elif was_confirmed:
-            # Nobody moves up for a delivered or cancelled session, but the counter stays true.
-            Session.objects.filter(pk=session.pk).update(confirmed_seats=_confirmed_seats(session.pk))
+        with _rows_of(session):
+            booking = Booking.objects.select_for_update().select_related("booked_by", "institution").get(pk=booking.pk)
+            if booking.status == BookingStatus.CANCELLED:
+                raise ConflictError(_("This booking is already cancelled."))
+            was_confirmed = booking.status == BookingStatus.CONFIRMED
+            _set_booking_status(booking, BookingStatus.CANCELLED, cancelled_at=timezone.now())
+            record_audit(
+                actor=by, action="booking.cancelled", target=booking, organization=booking.institution, reason=reason
+            )
+            notify(
+                to=booking.booked_by.email,
+                user=booking.booked_by,
+                template="programs/email/booking_cancelled",
+                context={**_session_context(session), "group_name": booking.group_name, "reason": reason},
+                dedupe_key=f"booking:{booking.pk}:cancelled",
+                ics=ics.session_calendar(session, method="CANCEL") if was_confirmed else "",
+                ics_method="CANCEL" if was_confirmed else "",
+            )
+            if was_confirmed and session.status == SessionStatus.SCHEDULED:
+                _promote_waitlist(session)
+            elif was_confirmed:
+                # Nobody moves up for a delivered or cancelled session, but the counter stays true.
+                Session.objects.filter(pk=session.pk).update(confirmed_seats=_confirmed_seats(session.pk))
     return booking
 
 
@@ -757,26 +766,27 @@ def change_capacity(*, session: Session, capacity_seats: int, by: User) -> Sessi
         raise ProgramsError(_("Capacity must be at least one seat."), field="capacity_seats")
     with transaction.atomic():
         session = _lock_session(session.pk)
-        confirmed = _confirmed_seats(session.pk)
-        if capacity_seats < confirmed:
-            raise ProgramsError(
-                _("%(confirmed)s seats are already confirmed; capacity cannot go below that.")
-                % {"confirmed": confirmed},
-                field="capacity_seats",
+        with _rows_of(session):
+            confirmed = _confirmed_seats(session.pk)
+            if capacity_seats < confirmed:
+                raise ProgramsError(
+                    _("%(confirmed)s seats are already confirmed; capacity cannot go below that.")
+                    % {"confirmed": confirmed},
+                    field="capacity_seats",
+                )
+            old = session.capacity_seats
+            session.capacity_seats = capacity_seats
+            session.save(update_fields=["capacity_seats", "updated_at"])
+            record_audit(
+                actor=by,
+                action="session.capacity_changed",
+                target=session,
+                organization=session.program.agreement.lead_agency,
+                old=old,
+                new=capacity_seats,
             )
-        old = session.capacity_seats
-        session.capacity_seats = capacity_seats
-        session.save(update_fields=["capacity_seats", "updated_at"])
-        record_audit(
-            actor=by,
-            action="session.capacity_changed",
-            target=session,
-            organization=session.program.agreement.lead_agency,
-            old=old,
-            new=capacity_seats,
-        )
-        if session.status == SessionStatus.SCHEDULED:
-            _promote_waitlist(session)
+            if session.status == SessionStatus.SCHEDULED:
+                _promote_waitlist(session)
     return session
 
 
@@ -791,31 +801,35 @@ def record_attendance(*, session: Session, by: User, attended: dict[int, int], n
         raise ProgramsError(_("Attendance can be recorded once the session has started."))
     with transaction.atomic():
         session = _lock_session(session.pk)
-        if session.status == SessionStatus.CANCELLED:
-            raise ProgramsError(_("This session was cancelled."))
-        bookings = {b.pk: b for b in session.bookings.filter(status=BookingStatus.CONFIRMED)}
-        unknown = set(attended) - set(bookings)
-        if unknown:
-            raise ProgramsError(
-                _("Attendance names bookings that are not confirmed for this session."), field="attended"
-            )
-        for count in attended.values():
-            if count is None or count < 0 or count > session.capacity_seats:
+        with _rows_of(session):
+            if session.status == SessionStatus.CANCELLED:
+                raise ProgramsError(_("This session was cancelled."))
+            bookings = {b.pk: b for b in session.bookings.filter(status=BookingStatus.CONFIRMED)}
+            unknown = set(attended) - set(bookings)
+            if unknown:
                 raise ProgramsError(
-                    _("A headcount must be between 0 and %(max)s.") % {"max": session.capacity_seats},
-                    field="attended",
+                    _("Attendance names bookings that are not confirmed for this session."), field="attended"
                 )
-        for pk, count in attended.items():
-            bookings[pk].attended_count = count
-            bookings[pk].save(update_fields=["attended_count", "updated_at"])
-        session.facilitator_notes = notes
-        if session.status == SessionStatus.SCHEDULED:
-            _set_session_status(session, SessionStatus.DELIVERED, facilitator_notes=notes)
-        else:
-            session.save(update_fields=["facilitator_notes", "updated_at"])
-        record_audit(
-            actor=by, action="session.attendance", target=session, organization=session.program.agreement.lead_agency
-        )
+            for count in attended.values():
+                if count is None or count < 0 or count > session.capacity_seats:
+                    raise ProgramsError(
+                        _("A headcount must be between 0 and %(max)s.") % {"max": session.capacity_seats},
+                        field="attended",
+                    )
+            for pk, count in attended.items():
+                bookings[pk].attended_count = count
+                bookings[pk].save(update_fields=["attended_count", "updated_at"])
+            session.facilitator_notes = notes
+            if session.status == SessionStatus.SCHEDULED:
+                _set_session_status(session, SessionStatus.DELIVERED, facilitator_notes=notes)
+            else:
+                session.save(update_fields=["facilitator_notes", "updated_at"])
+            record_audit(
+                actor=by,
+                action="session.attendance",
+                target=session,
+                organization=session.program.agreement.lead_agency,
+            )
     return session
 
 

@@ -13,10 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
+from internships import services as internships
 from programs import services
 from programs.models import Booking, Program
 from tests.evaluations import factories as ef
 from tests.evaluations import matrix as em
+from tests.factories import AgencyFactory
+from tests.internships import factories as inf
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,56 @@ def test_a_booking_recomputes_the_home_without_its_request_count_and_satisfactio
     assert any('"programs_booking"' in sql for sql in ran)  # the charts were computed again
     assert not [sql for sql in ran if "programs_sessionrequest" in sql or "evaluations_answer" in sql]
     assert ">1</span> session requests waiting" in page and 'data-source="chart-satisfaction"' in page
+
+
+def _elsewhere(world):
+    """A session of another agency's agreement with school B: world.agency and school A are no
+    party of it."""
+    other = active_agreement(AgencyFactory(name="Hillside Sheriff"), world.school_b)
+    return SessionFactory(program=ProgramFactory(agreement=other, title="Drug awareness in Hillside"))
+
+
+def _book(session, institution, by):
+    """A booking through the service, as the school's page makes it."""
+    return services.book_session(session=session, institution=institution, by=by, group_name="Class 7", seats=3)
+
+
+def _ran(client, user, url):
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    return [q["sql"] for q in queries.captured_queries], page
+
+
+def test_a_booking_in_another_agreement_keeps_the_coordinators_charts_and_upcoming_sessions(client, world, program):
+    """The charts and the upcoming sessions read only the agreements the coordinator coordinates:
+    another agreement's booking does not compute them again, a booking in theirs does."""
+    mine = SessionFactory(program=program)
+    elsewhere = _elsewhere(world)
+    _get(client, world.agency_coordinator)
+    _book(elsewhere, world.school_b, world.staff_b)
+    ran, page = _ran(client, world.agency_coordinator, reverse("home"))
+    assert not [sql for sql in ran if '"programs_booking"' in sql or '"programs_session"' in sql]
+    assert "Online safety basics" in page and "Drug awareness in Hillside" not in page
+    _book(mine, world.school_a, world.staff_a)
+    ran, page = _ran(client, world.agency_coordinator, reverse("home"))
+    assert any('"programs_booking"' in sql for sql in ran) and any('"programs_session"' in sql for sql in ran)
+
+
+def test_a_booking_in_another_agreement_keeps_a_report_and_attendance_in_its_own_shows_at_once(client, world):
+    target = em.once(world, em.target)
+    elsewhere = _elsewhere(world)
+    url = reverse("evaluations:report", args=[target.agreement_id])
+    _get(client, world.staff_a, url)
+    kept, page = _get(client, world.staff_a, url)
+    _book(elsewhere, world.school_b, world.staff_b)
+    count, same = _get(client, world.staff_a, url)
+    assert count == kept and _main(same) == _main(page)
+    services.record_attendance(
+        session=em.once(world, em.session), by=world.agency_coordinator, attended={em.booking(world).pk: 19}
+    )
+    count, page = _get(client, world.staff_a, url)
+    assert count > kept and "<dt>Students reached</dt><dd>19</dd>" in page
 
 
 def test_an_upcoming_session_leaves_the_home_when_it_starts(client, world, program):
@@ -184,3 +237,24 @@ def test_a_report_for_another_period_is_computed_and_not_kept(client, world):
     first, _page = _get(client, world.staff_a, url)
     again, _page = _get(client, world.staff_a, url)
     assert again == first
+
+
+def test_hours_approved_show_on_their_agreements_report_at_once_and_keep_the_others(client, world):
+    """Hours are written with the agreement of their placement: approving them computes that
+    agreement's report again, and no other's."""
+    placement = inf.started(inf.active_placement(inf.world_posting(world), inf.make_student(world.school_a)))
+    entry, _warnings = internships.log_hours(
+        placement=placement, by=placement.student, day=inf.today() - timedelta(days=1), hours=3, activity="Patrol"
+    )
+    theirs = reverse("evaluations:report", args=[placement.posting.agreement_id])
+    other = reverse("evaluations:report", args=[em.once(world, em.target).agreement_id])
+    for url in (theirs, other):
+        _get(client, world.agency_coordinator, url)
+    kept, page = _get(client, world.agency_coordinator, other)
+    _count, before = _get(client, world.agency_coordinator, theirs)
+    assert "<dt>Intern hours approved</dt><dd>0</dd>" in before
+    internships.approve_hours(entry=entry, by=placement.mentor)
+    count, same = _get(client, world.agency_coordinator, other)
+    assert count == kept and _main(same) == _main(page)
+    _count, after = _get(client, world.agency_coordinator, theirs)
+    assert "<dt>Intern hours approved</dt><dd>3</dd>" in after
