@@ -12,7 +12,8 @@ as they were before the commit is not kept as current. Any other statement that 
 (DDL, say) renews every generation. The writes are seen by an execute wrapper on every connection,
 so no service has to remember to invalidate anything.
 
-A write can say which agreement's rows it touches (``rows_of``: a booking, an hour logged), and a
+A write can say which agreement's rows it touches (``rows_of``: a booking, an hour logged, a survey
+response), and a
 figure which agreements' rows it reads (``Figure.within``: a report, a coordinator's charts). Such
 a write renews the table's generation and that agreement's generation of it; any other write of
 the table renews its generation and the one that stands for "rows of any agreement". A figure
@@ -64,7 +65,16 @@ BACKOFF_SECONDS = 30
 
 # The tables whose writes can say, with ``rows_of``, which rows of a scope they touch, by scope.
 SCOPES = {
-    "agreement": frozenset({"programs_session", "programs_booking", "internships_hoursentry"}),
+    "agreement": frozenset(
+        {
+            "programs_session",
+            "programs_booking",
+            "internships_hoursentry",
+            "evaluations_surveyinvitation",
+            "evaluations_response",
+            "evaluations_answer",
+        }
+    ),
 }
 _SCOPE_OF = {table: scope for scope, tables in SCOPES.items() for table in tables}
 

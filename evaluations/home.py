@@ -33,10 +33,12 @@ def _coordinator(user):
     }
     months = home.last_months(today)
     # Kept apart from the cards (config.tablecache.part): the trend reads only the surveys, so a
-    # booking, which renews the cards' figures, does not recompute it.
+    # booking, which renews the cards' figures, does not recompute it; and only the surveys of
+    # the agreements the person coordinates, so another agreement's response does not either.
     means = tablecache.part(
         ("home satisfaction", months[0].isoformat(), *access.viewer_key(user)),
         lambda: selectors.satisfaction_by_month(user, since=months[0]),
+        within=selectors.managed_agreements_within(user),
     )
     trend = {
         "id": "home-satisfaction",

@@ -198,14 +198,13 @@ def sections(agreement: Agreement, *, user, start: date, end: date) -> SafeStrin
     key = (agreement.pk, start.isoformat(), end.isoformat(), *access.viewer_key(user))
     # The agreement and its parties come in already read.
     reads = (Agreement._meta.db_table, AgreementParty._meta.db_table)
+    within = ("agreement", frozenset({agreement.pk}))
     parts = tablecache.cached_many(
         [
-            # Its sessions, bookings and hours are the agreement's own: kept through other
-            # agreements' bookings and hours.
-            tablecache.Figure(
-                ("report figures", *key), figures, reads=reads, within=("agreement", frozenset({agreement.pk}))
-            ),
-            tablecache.Figure(("report surveys", *key), surveys, reads=reads),
+            # Both read only the agreement's own sessions, bookings, hours and survey answers:
+            # kept through other agreements' bookings, hours and responses.
+            tablecache.Figure(("report figures", *key), figures, reads=reads, within=within),
+            tablecache.Figure(("report surveys", *key), surveys, reads=reads, within=within),
         ]
     )
     return SafeString("".join(parts))

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.enums import OrganizationKind
 from accounts.errors import ConflictError, DomainError
 from accounts.services import hash_token, record_audit
+from config import tablecache
 from evaluations import rules
 from evaluations.enums import Audience, QuestionKind, Subject, SurveyStatus, TextReview
 from evaluations.models import (
@@ -503,7 +504,10 @@ def submit_response(*, token: str, answers: dict) -> Response:
     questions = list(invitation.survey.template.questions.all())
     cleaned = _clean_answers(questions, answers)
     today = timezone.localdate()
-    with transaction.atomic():
+    # The link, the response and its answers are the survey's: only its agreement's figures are
+    # computed again (config.tablecache).
+    rows = tablecache.rows_of("agreement", invitation.survey.agreement_id, SurveyInvitation, Response, Answer)
+    with transaction.atomic(), rows:
         spent = SurveyInvitation.objects.filter(
             pk=invitation.pk, token_hash=invitation.token_hash, used_on__isnull=True, withdrawn=False
         ).update(used_on=today)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
+from evaluations import surveys
 from internships import services as internships
 from programs import services
 from programs.models import Booking, Program
@@ -258,3 +259,31 @@ def test_hours_approved_show_on_their_agreements_report_at_once_and_keep_the_oth
     assert count == kept and _main(same) == _main(page)
     _count, after = _get(client, world.agency_coordinator, theirs)
     assert "<dt>Intern hours approved</dt><dd>3</dd>" in after
+
+
+def test_a_response_to_another_agreements_survey_keeps_a_report_and_one_to_its_own_shows_at_once(client, world):
+    """A response is written with its survey's agreement: the report of another agreement, both
+    its figures and its survey results, and the coordinator's satisfaction trend stay kept."""
+    target = em.once(world, em.target)
+    survey = em.once(world, em.staff_survey)
+    ef.respond(survey, institution=world.school_a, likert=5)
+    _invitation, own = ef.invitation(survey, institution=world.school_a)
+    other_survey = ef.survey("workshop-staff", ef.delivered_session(AgencyFactory(), world.school_b))
+    _invitation, other = ef.invitation(other_survey, institution=world.school_b)
+    url = reverse("evaluations:report", args=[target.agreement_id])
+    _get(client, world.agency_coordinator)
+    _get(client, world.staff_a, url)
+    kept, page = _get(client, world.staff_a, url)
+    assert "1 responses of" in page or "1 response of" in page
+
+    surveys.submit_response(token=other, answers=ef.answers_for("workshop-staff", likert=2))
+    count, same = _get(client, world.staff_a, url)
+    assert count == kept and _main(same) == _main(page)
+    ran, _home = _ran(client, world.agency_coordinator, reverse("home"))
+    assert not [sql for sql in ran if "evaluations_answer" in sql]
+
+    surveys.submit_response(token=own, answers=ef.answers_for("workshop-staff", likert=4))
+    _count, page = _get(client, world.staff_a, url)
+    assert "2 responses of" in page
+    ran, _home = _ran(client, world.agency_coordinator, reverse("home"))
+    assert [sql for sql in ran if "evaluations_answer" in sql]
