@@ -12,14 +12,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.enums import Role
 from accounts.models import Membership
 from evaluations import surveys
 from internships import services as internships
 from programs import services
+from programs.enums import SessionStatus
 from programs.models import Booking, Program
 from tests.evaluations import factories as ef
 from tests.evaluations import matrix as em
-from tests.factories import AgencyFactory
+from tests.factories import AgencyFactory, member
 from tests.internships import factories as inf
 from tests.programs.factories import ProgramFactory, SessionFactory, active_agreement, booking
 
@@ -287,3 +289,63 @@ def test_a_response_to_another_agreements_survey_keeps_a_report_and_one_to_its_o
     assert "2 responses of" in page
     ran, _home = _ran(client, world.agency_coordinator, reverse("home"))
     assert [sql for sql in ran if "evaluations_answer" in sql]
+
+
+def test_after_every_kind_of_scoped_write_each_kept_page_is_what_computing_it_shows(client, world, settings):
+    """The guard on the scopes: after each booking, cancellation, attendance, hours approval and
+    survey response, in this agreement or another, every home and report looked at through the
+    cache shows exactly what computing it without the cache shows. A write or a figure scoped to
+    the wrong agreement would leave one of them stale."""
+    here = em.once(world, em.session)  # agreement X: world.agency and school A, a booked class
+    em.once(world, em.target)
+    survey = em.once(world, em.staff_survey)
+    ef.respond(survey, institution=world.school_a, likert=5)
+    _invitation, own = ef.invitation(survey, institution=world.school_a)
+    upcoming_here = SessionFactory(program=here.program)
+    elsewhere = _elsewhere(world)  # agreement Y: another agency and school B
+    sheriff = member(elsewhere.program.agreement.lead_agency, Role.COORDINATOR, full_name="Sheriff Coordinator")
+    ended = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    delivered_elsewhere = SessionFactory(
+        program=elsewhere.program, starts_at=ended - timedelta(hours=1), ends_at=ended, status=SessionStatus.DELIVERED
+    )
+    theirs = booking(delivered_elsewhere, institution=world.school_b, by=world.staff_b, seats=6)
+    other_survey = ef.survey("workshop-staff", delivered_elsewhere)
+    _invitation, other = ef.invitation(other_survey, institution=world.school_b)
+    placement = inf.started(inf.active_placement(inf.world_posting(world), inf.make_student(world.school_a)))
+    entry, _warnings = internships.log_hours(
+        placement=placement, by=placement.student, day=inf.today() - timedelta(days=1), hours=3, activity="Patrol"
+    )
+    looks = [
+        (world.agency_coordinator, reverse("home")),
+        (world.coordinator_b, reverse("home")),
+        (world.staff_a, reverse("evaluations:report", args=[here.program.agreement_id])),
+        (world.agency_coordinator, reverse("evaluations:report", args=[placement.posting.agreement_id])),
+        (sheriff, reverse("home")),
+        (sheriff, reverse("evaluations:report", args=[elsewhere.program.agreement_id])),
+    ]
+    kept_for = settings.TABLE_CACHE_SECONDS
+
+    def all_as_computed():
+        for user, url in looks:
+            _count, kept = _get(client, user, url)
+            settings.TABLE_CACHE_SECONDS = 0
+            _count, computed = _get(client, user, url)
+            settings.TABLE_CACHE_SECONDS = kept_for
+            assert _main(kept) == _main(computed), (user, url)
+
+    all_as_computed()
+    writes = [
+        lambda: _book(elsewhere, world.school_b, world.staff_b),
+        lambda: _book(upcoming_here, world.school_a, world.staff_a),
+        lambda: services.record_attendance(session=delivered_elsewhere, by=sheriff, attended={theirs.pk: 5}),
+        lambda: services.record_attendance(
+            session=here, by=world.agency_coordinator, attended={em.booking(world).pk: 17}
+        ),
+        lambda: services.cancel_booking(booking=theirs, by=world.staff_b),
+        lambda: internships.approve_hours(entry=entry, by=placement.mentor),
+        lambda: surveys.submit_response(token=other, answers=ef.answers_for("workshop-staff", likert=1)),
+        lambda: surveys.submit_response(token=own, answers=ef.answers_for("workshop-staff", likert=2)),
+    ]
+    for write in writes:
+        write()
+        all_as_computed()
