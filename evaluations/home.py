@@ -8,6 +8,7 @@ from accounts import access, home
 from accounts.enums import Role
 from config import tablecache
 from evaluations import metrics, selectors
+from partnerships import selectors as partnerships
 
 # KPI cards on the home: the targets ending soonest; the agreement's page has them all.
 KPI_CARDS = 6
@@ -38,7 +39,7 @@ def _coordinator(user):
     means = tablecache.part(
         ("home satisfaction", months[0].isoformat(), *access.viewer_key(user)),
         lambda: selectors.satisfaction_by_month(user, since=months[0]),
-        within=selectors.managed_agreements_within(user),
+        within=partnerships.coordinated_agreements_within(user),
     )
     trend = {
         "id": "home-satisfaction",

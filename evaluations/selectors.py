@@ -46,14 +46,6 @@ def managed_agreements(user) -> QuerySet[Agreement]:
     return Agreement.objects.filter(pk__in=parties.values("agreement_id"))
 
 
-def managed_agreements_within(user) -> tuple[str, frozenset[int]] | None:
-    """The agreements the user coordinates, as the rows a figure reads (``config.tablecache``
-    ``within``); None for an admin, whose figures read every agreement."""
-    if access.is_admin(user):
-        return None
-    return ("agreement", frozenset(managed_agreements(user).values_list("pk", flat=True)))
-
-
 @access.scope_for(Metric)
 def metrics_for(user) -> QuerySet[Metric]:
     """Built-in metrics to every adult of a partnership; manual ones to their agreement's parties."""

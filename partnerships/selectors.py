@@ -46,6 +46,18 @@ def agreement_ids_for(user) -> QuerySet:
     return AgreementParty.objects.filter(organization_id__in=orgs).values("agreement_id")
 
 
+def coordinated_agreements_within(user) -> tuple[str, frozenset[int]] | None:
+    """The agreements with a party the user coordinates, as the rows a figure reads
+    (``config.tablecache`` ``within``): the set the coordinator's charts, upcoming sessions and
+    satisfaction trend are filtered by (``programs.selectors.coordinated_agreement_ids``,
+    ``evaluations.selectors.managed_agreements``), so those figures are kept through other
+    agreements' writes. None for an admin, whose figures read every agreement."""
+    if access.is_admin(user):
+        return None
+    parties = AgreementParty.objects.filter(organization_id__in=access.organization_ids(user, role=Role.COORDINATOR))
+    return ("agreement", frozenset(parties.values_list("agreement_id", flat=True)))
+
+
 @access.scope_for(Meeting)
 def meetings_for(user) -> QuerySet[Meeting]:
     return Meeting.objects.filter(agreement_id__in=agreement_ids_for(user))

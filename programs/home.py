@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access, home
 from accounts.enums import Role
 from config import tablecache
+from partnerships import selectors as partnerships
 from programs import selectors
 from programs.enums import BookingStatus, RequestStatus
 
@@ -36,7 +37,7 @@ def _coordinator(user):
     months = home.last_months(timezone.localdate())
     # The charts and the upcoming sessions read only the sessions and bookings of the agreements
     # the person coordinates: parts kept through the bookings of every other agreement.
-    within = selectors.coordinated_agreements_within(user)
+    within = partnerships.coordinated_agreements_within(user)
     figures = tablecache.part(
         ("home delivery", months[0].isoformat(), *access.viewer_key(user)),
         lambda: selectors.delivery_by_month(user, since=months[0]),

@@ -398,15 +398,6 @@ def coordinated_agreement_ids(user) -> QuerySet:
     ).values("agreement_id")
 
 
-def coordinated_agreements_within(user) -> tuple[str, frozenset[int]] | None:
-    """The agreements the user coordinates, as the rows a figure reads (``config.tablecache``
-    ``within``): a figure limited to them is kept through other agreements' bookings. None for an
-    admin, whose figures read every agreement."""
-    if access.is_admin(user):
-        return None
-    return ("agreement", frozenset(coordinated_agreement_ids(user).values_list("agreement_id", flat=True)))
-
-
 def open_request_count(user) -> int:
     """The length of the request list filtered to ``?status=open``."""
     return request_list_for(user, status=RequestStatus.OPEN).count()
