@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts import access
 from accounts.errors import DomainError
-from config import compiled
+from config import compiled, tablecache
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,23 @@ def kept_rows(view) -> compiled.KeptRows | None:
     if kept is None or view.action != "list" or not PAGING.issuperset(view.request.query_params):
         return None
     return kept.for_reader(view.request.user)
+
+
+class KeptPages:
+    """A list whose pages are kept in the table cache (``config.tablecache``) for each reader: a
+    page asked for again, by the same person with the same query, before any table it read has
+    been written is answered from the cache (the whole page, its count and links).
+
+    The key is the page's absolute URL (filters, page, size; the host, which the links name) and
+    ``access.viewer_key`` (the person, their memberships and roles, language, time zone and day);
+    its tables are those the page's queries read, so a booking, a capacity changed or a membership
+    ended anywhere renews the pages that read them. Only for lists whose rows do not depend on the
+    time of day (a filter by "now" would need the moment it changes) and that log nothing per read:
+    a list of students' records writes the record of reads on every answer and is never kept."""
+
+    def list(self, request, *args, **kwargs):
+        key = ("api page", type(self).__qualname__, request.build_absolute_uri(), *access.viewer_key(request.user))
+        return Response(tablecache.cached(key, lambda: super(KeptPages, self).list(request, *args, **kwargs).data))
 
 
 def exception_handler(exc, context):

@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 
 from accounts import access
 from config import compiled
-from config.api import error_responses, kept_rows
+from config.api import KeptPages, error_responses, kept_rows
 from config.filters import IdFilter, StrictFilterSet, TrueFalseFilter
 from config.parsers import JSONParser
 from programs import rules, selectors, services
@@ -251,7 +251,9 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     retrieve=extend_schema(responses={200: s.SessionSerializer, **READ}),
     create=extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer, **WRITE}),
 )
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ProgramsViewSet):
+class SessionViewSet(
+    KeptPages, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ProgramsViewSet
+):
     """Scheduled sessions of the workshops you can see. ``join_url`` is shown only to the
     session's facilitators and to people whose booking of it is confirmed."""
 
@@ -318,7 +320,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     retrieve=extend_schema(responses={200: s.BookingSerializer, **READ}),
     create=extend_schema(request=s.BookingCreateSerializer, responses={201: s.BookingSerializer, **WRITE}),
 )
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ProgramsViewSet):
+class BookingViewSet(
+    KeptPages, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _ProgramsViewSet
+):
     """Bookings of your institution, of the sessions you facilitate, and (for coordinators)
     of your agreements' sessions. A booking is confirmed while seats last, then waitlisted."""
 
