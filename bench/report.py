@@ -71,9 +71,10 @@ def main():
         out += ["", "## Goals at full size", "", "| goal | figure | met |", "|---|---|---|"]
         for name in API:
             share = t[name]["share_of_ceiling"]
-            out.append(
-                f"| {name} ≥ 50 % of the ceiling | {share:.0%} ({t[name]['rps']} of {full['ceiling_rps']} req/s) | {yes(share >= 0.5)} |"
-            )
+            figure = f"{share:.0%} ({t[name]['rps']} of {full['ceiling_rps']} req/s)"
+            if computed := t.get(f"{name}, computed afresh"):
+                figure += f", the page kept; computed afresh {computed['share_of_ceiling']:.0%}"
+            out.append(f"| {name} ≥ 50 % of the ceiling | {figure} | {yes(share >= 0.5)} |")
         for name in ("coordinator dashboard", "agreement report"):
             share = t[name]["share_of_ceiling"]
             out.append(
@@ -88,7 +89,7 @@ def main():
                 f"| (reference) the list floor: a plain DRF list of 25 rows | {floor['share_of_ceiling']:.0%} "
                 f"({floor['rps']} req/s, p95 {floor['p95_ms']:.0f} ms) | – |"
             )
-        for name in ("coordinator dashboard", "agreement report"):
+        for name in ("coordinator dashboard", "agreement report", "API sessions", "API bookings"):
             computed = t.get(f"{name}, computed afresh")
             if computed:
                 out.append(
