@@ -106,14 +106,19 @@ class KeptPages:
     page asked for again, by the same person with the same query, before any table it read has
     been written is answered from the cache (the whole page, its count and links).
 
-    The key is the page's absolute URL (filters, page, size; the host, which the links name) and
+    The key is the page's absolute URL (page and size; the host, which the links name) and
     ``access.viewer_key`` (the person, their memberships and roles, language, time zone and day);
     its tables are those the page's queries read, so a booking, a capacity changed or a membership
-    ended anywhere renews the pages that read them. Only for lists whose rows do not depend on the
-    time of day (a filter by "now" would need the moment it changes) and that log nothing per read:
-    a list of students' records writes the record of reads on every answer and is never kept."""
+    ended anywhere renews the pages that read them. Only pages asked for without filters are kept
+    (the page and its size may be chosen), so the entries one reader can make are bounded by their
+    own rows, not by the values they can type into a filter. Only for lists whose rows do not
+    depend on the time of day (a filter by "now" would need the moment it changes) and that log
+    nothing per read: a list of students' records writes the record of reads on every answer and
+    is never kept."""
 
     def list(self, request, *args, **kwargs):
+        if not PAGING.issuperset(request.query_params):
+            return super().list(request, *args, **kwargs)  # filtered: each value would be an entry
         key = ("api page", type(self).__qualname__, request.build_absolute_uri(), *access.viewer_key(request.user))
         return Response(tablecache.cached(key, lambda: super(KeptPages, self).list(request, *args, **kwargs).data))
 
