@@ -98,6 +98,8 @@ def kept_rows(view) -> compiled.KeptRows | None:
     kept = getattr(view, "kept_list", None)
     if kept is None or view.action != "list" or not PAGING.issuperset(view.request.query_params):
         return None
+    if getattr(getattr(view.request, "accepted_renderer", None), "format", "json") != "json":
+        return None  # the browsable API builds its filter form from the view's queryset
     return kept.for_reader(view.request.user)
 
 

@@ -87,6 +87,24 @@ def test_two_schools_of_the_same_shape_share_the_sql_and_never_the_rows(client, 
     assert all(kept._made[k] is v for k, v in made.items())  # not made again for staff B
 
 
+@pytest.mark.parametrize(
+    ("url", "reader"),
+    [
+        ("/api/v1/sessions/", "staff_a"),
+        ("/api/v1/bookings/", "staff_a"),
+        ("/api/v1/applications/", "agency_coordinator"),
+    ],
+)
+def test_the_lists_read_with_kept_sql_answer_the_browsable_api_too(client, world, url, reader):
+    """Outside production a browser gets DRF's browsable API, which builds the list's filter form
+    from the view's queryset: such a page is read the ordinary way (it was a 500)."""
+    _bookings_of_each_school(world)
+    client.force_login(getattr(world, reader))
+    page = client.get(url, headers={"accept": "text/html"})
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert client.get(url).json() == page.context["response"].data  # the page the JSON answer lists
+
+
 def test_a_reader_of_another_shape_gets_sql_of_their_own(client, world):
     _bookings_of_each_school(world)
     kept = BookingViewSet.kept_list

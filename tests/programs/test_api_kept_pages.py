@@ -213,3 +213,13 @@ def test_after_every_kind_of_write_each_kept_page_is_what_computing_it_shows(wor
         write()
         all_as_computed()
     assert len(compared) == len(readers) * len(urls) * (len(writes) + 2)
+
+
+def test_a_kept_page_is_answered_in_the_browsable_api_too(client, world, here):
+    """Outside production a browser gets the browsable API: a kept page renders there as well."""
+    SessionFactory(program=here.program)
+    _ran, as_json = _get(client, world.staff_a, "/api/v1/sessions/?page_size=1")
+    ran, page = _get(client, world.staff_a, "/api/v1/sessions/?page_size=1", accept="text/html")
+    assert page.status_code == 200 and "text/html" in page["Content-Type"]
+    assert not _reads_rows(ran)
+    assert as_json.json()["results"][0]["program_title"] in page.content.decode()
